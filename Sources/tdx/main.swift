@@ -1,0 +1,4 @@
+import Foundation
+import TDXCLI
+
+exit(TDXCLI.main(CommandLine.arguments))

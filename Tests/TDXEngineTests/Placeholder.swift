@@ -1,0 +1,6 @@
+import XCTest
+@testable import TDXEngine
+
+final class TDXEnginePlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertFalse("TDXEngine".isEmpty) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import TDXModels
+
+final class TDXModelsPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertFalse("TDXModels".isEmpty) }
+}

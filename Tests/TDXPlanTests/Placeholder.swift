@@ -1,0 +1,6 @@
+import XCTest
+@testable import TDXPlan
+
+final class TDXPlanPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertFalse("TDXPlan".isEmpty) }
+}

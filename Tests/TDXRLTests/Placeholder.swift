@@ -1,0 +1,6 @@
+import XCTest
+@testable import TDXRL
+
+final class TDXRLPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertFalse("TDXRL".isEmpty) }
+}

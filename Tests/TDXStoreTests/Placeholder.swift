@@ -1,0 +1,6 @@
+import XCTest
+@testable import TDXStore
+
+final class TDXStorePlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertFalse("TDXStore".isEmpty) }
+}

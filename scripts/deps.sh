@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tdx builds against, only if they are missing. Idempotent.
+set -euo pipefail
+need=()
+for pkg in libsqlite3-dev libopenblas-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "tdx setup: installing ${need[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
