@@ -1,5 +1,81 @@
 import Foundation
+import TDXCore
 
+/// The command-line front end: argv → a subcommand → an exit code (0 ok, 1 user error, 2 internal).
 public enum TDXCLI {
-    public static func main(_ argv: [String]) -> Int32 { 0 }
+    /// Every top-level subcommand, in the order `tdx --help` lists them.
+    public static var commands: [any Subcommand.Type] { [
+        CheckCommand.self, FmtCommand.self, HashCommand.self, HelpCommand.self,
+        PlanCommand.self, RunCommand.self, StatusCommand.self, LogCommand.self, ShowCommand.self,
+        ExportCommand.self, GCCommand.self, VerifyCommand.self,
+        BenchCommand.self,
+    ] }
+
+    public static func main(_ argv: [String]) -> Int32 {
+        run(Array(argv.dropFirst()), io: .standard())
+    }
+
+    public static func run(_ args: [String], io: CommandIO) -> Int32 {
+        guard let first = args.first else { io.out(usage); return 0 }
+        switch first {
+        case "--help", "-h": io.out(usage); return 0
+        case "--version", "-V": io.out("tdx \(TDXVersion.string)\n"); return 0
+        default: break
+        }
+        guard let cmd = commands.first(where: { $0.name == first }) else {
+            let help = Suggest.closest(to: first, in: commands.map { $0.name }).map { "did you mean `tdx \($0)`?" }
+                ?? "run `tdx --help` for the list of commands"
+            return fail(UsageError("unknown command `\(first)`", help: help), io: io)
+        }
+        let rest = Array(args.dropFirst())
+        if rest.first == "--help" || rest.first == "-h" { io.out(cmd.help); return 0 }
+        return invoke(cmd, rest, io: io)
+    }
+
+    /// Runs a subcommand and maps what it throws to an exit code and a message.
+    public static func invoke(_ cmd: any Subcommand.Type, _ args: [String], io: CommandIO) -> Int32 {
+        do {
+            return try cmd.run(args, io: io)
+        } catch let e as UserError {
+            return fail(e, io: io)
+        } catch let e as NotImplementedYet {
+            io.err("tdx: \(e.description)\n")
+            return 2
+        } catch {
+            io.err("tdx: internal error: \(error)\nThis is a bug in tdx; please report it with the command you ran.\n")
+            return 2
+        }
+    }
+
+    static func fail(_ e: UserError, io: CommandIO) -> Int32 {
+        let red = io.isTTY ? "\u{1B}[1;31merror\u{1B}[0m" : "error"
+        io.err("\(red): \(e.message)\n" + (e.help.map { "  = help: \($0)\n" } ?? ""))
+        return 1
+    }
+
+    public static var usage: String {
+        var s = """
+        tdx \(TDXVersion.string): declarative experiments on RL-in-context, SAEs and TD learning in language models.
+
+        Usage: tdx <command> [options]
+
+        Commands:
+
+        """
+        let width = commands.map { $0.name.count }.max() ?? 8
+        for c in commands {
+            s += "  " + c.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + c.summary + "\n"
+        }
+        s += """
+
+        Options:
+          --help, -h     Show help (also `tdx <command> --help`)
+          --version, -V  Print the version
+
+        Exit codes: 0 success, 1 a problem you can fix (bad spec, bad arguments), 2 internal error or unavailable feature.
+        Language reference: Grammar/README.md. Parameters of a block: `tdx help <block>`.
+
+        """
+        return s
+    }
 }

@@ -1,0 +1,25 @@
+import TDXCore
+import TDXLang
+
+enum HelpCommand: Subcommand {
+    static let name = "help"
+    static let summary = "Help for a command, or the parameters of a block (`tdx help sae`)"
+    static let help = """
+    Usage: tdx help [COMMAND | BLOCK]
+
+    `tdx help check` shows a command's help; `tdx help sae` lists the parameters of the `sae`
+    block with types, defaults and meaning (`tdx help spec` for top-level settings).
+    Blocks: \(Schema.blockKindNames.joined(separator: ", ")).
+
+    """
+
+    static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
+        guard let topic = arguments.first else { io.out(TDXCLI.usage); return 0 }
+        if let cmd = TDXCLI.commands.first(where: { $0.name == topic }) { io.out(cmd.help); return 0 }
+        if let text = Schema.helpText(block: topic) { io.out(text); return 0 }
+        let all = TDXCLI.commands.map { $0.name } + Schema.blockKindNames
+        throw UsageError("no help for `\(topic)`",
+                         help: Suggest.closest(to: topic, in: all).map { "did you mean `\($0)`?" }
+                            ?? "topics: \(all.joined(separator: ", "))")
+    }
+}

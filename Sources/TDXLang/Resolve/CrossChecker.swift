@@ -1,0 +1,189 @@
+import TDXCore
+
+// Checks that involve more than one parameter or block: references, task/agent compatibility,
+// layers within the model's depth, graph validity. Runs on the resolved spec so every default is known.
+
+struct CrossChecker {
+    var spec: ResolvedSpec
+    var diagnostics = DiagnosticBag()
+
+    init(spec: ResolvedSpec) { self.spec = spec }
+
+    private mutating func fail(_ kind: DiagnosticKind, _ block: ResolvedBlock, _ param: String?) {
+        let at = param.flatMap { block.param($0) }.map(\.range).flatMap { $0.isNone ? nil : $0 } ?? block.range
+        diagnostics.error(kind, at: at)
+    }
+
+    mutating func run() {
+        pinModel()
+        guard let task = spec.task else {
+            if let first = spec.blocks.first(where: { !$0.isImplicit }) {
+                diagnostics.error(.missingBlock("task", neededBy: "a spec"), at: first.range)
+            } else {
+                diagnostics.error(.missingBlock("task", neededBy: "a spec"), at: SourceRange(file: 0, start: 0, end: 0))
+            }
+            return
+        }
+        let taskKind = task.subKind ?? "two_step"
+        checkTask(task, taskKind)
+        checkAgents(taskKind)
+        checkReferences(taskKind)
+        checkLayers()
+        checkNeeds()
+    }
+
+    /// Built-in model names get their known SHA-256, so the resolved spec pins the exact weights.
+    private mutating func pinModel() {
+        guard let i = spec.blocks.firstIndex(where: { $0.kind == "model" }) else { return }
+        let m = spec.blocks[i]
+        let weights = m["weights"]?.stringValue ?? ""
+        guard let builtin = Schema.builtinModels.first(where: { $0.name == weights }),
+              let j = m.params.firstIndex(where: { $0.name == "sha256" }) else { return }
+        let given = m.params[j].value.stringValue ?? ""
+        if given.isEmpty {
+            spec.blocks[i].params[j].value = .string(builtin.sha256)
+        } else if given.lowercased() != builtin.sha256 {
+            fail(.invalid(key: "sha256", reason: "does not match the built-in `\(weights)` (\(builtin.sha256.prefix(12))…)",
+                          help: "remove `sha256` to use the built-in model's digest, or point `weights` at your own file"), m, "sha256")
+        }
+        if m["backend"]?.symbolValue == "worker" && (m["command"]?.listValue ?? []).isEmpty {
+            fail(.invalid(key: "command", reason: "backend = worker needs a command",
+                          help: "set `command = [\"python3\", \"worker.py\"]`"), m, "backend")
+        }
+    }
+
+    private mutating func checkTask(_ t: ResolvedBlock, _ kind: String) {
+        if kind == "two_step", let e = t["episodes"]?.intValue, let r = t["random_episodes"]?.intValue, r > e {
+            fail(.outOfRange(key: "random_episodes", value: String(r), allowed: "≤ episodes (\(e))"), t, "random_episodes")
+        }
+        if kind == "grid_world", let g = t["goal"], g.head == "cell", let size = t["size"]?.intValue {
+            for v in g.arguments.compactMap(\.intValue) where v >= size {
+                fail(.outOfRange(key: "goal", value: g.canonical, allowed: "inside the \(size)×\(size) grid (0…\(size - 1))"), t, "goal")
+                break
+            }
+        }
+        guard kind == "graph" else { return }
+        var nodeCount = 15
+        if let g = t["graph"], g.head == "edges" {
+            let pairs = g.arguments.first?.listValue ?? []
+            var degree: [Int: Int] = [:]
+            var ok = true
+            for p in pairs {
+                guard let ab = p.intList, ab.count == 2, ab[0] != ab[1] else {
+                    fail(.invalid(key: "graph", reason: "each edge must be a pair of two different nodes, found \(p.canonical)",
+                                  help: "write edges as `edges([[0, 1], [1, 2], …])`"), t, "graph")
+                    ok = false
+                    break
+                }
+                degree[ab[0], default: 0] += 1
+                degree[ab[1], default: 0] += 1
+            }
+            if ok {
+                nodeCount = (degree.keys.max() ?? -1) + 1
+                if let isolated = (0..<nodeCount).first(where: { degree[$0] == nil }) {
+                    fail(.invalid(key: "graph", reason: "node \(isolated) has no edges (nodes are numbered 0…\(nodeCount - 1))",
+                                  help: "connect every node, or renumber the nodes without gaps"), t, "graph")
+                } else if nodeCount < 2 {
+                    fail(.invalid(key: "graph", reason: "a graph needs at least two nodes", help: "add edges"), t, "graph")
+                }
+            }
+        }
+        if let names = t["names"]?.listValue {
+            let strings = names.compactMap(\.stringValue)
+            if strings.count < nodeCount {
+                fail(.invalid(key: "names", reason: "\(strings.count) names for \(nodeCount) nodes",
+                              help: "give at least one name per node, or use `names = things`"), t, "names")
+            } else if Set(strings).count != strings.count {
+                fail(.invalid(key: "names", reason: "names must be distinct", help: "remove the repeated names"), t, "names")
+            }
+        }
+    }
+
+    private mutating func checkAgents(_ taskKind: String) {
+        for a in spec.blocks("agent") {
+            let k = a.subKind ?? "q_learning"
+            let graphOnly = ["sr", "transition"].contains(k)
+            if graphOnly != (taskKind == "graph") {
+                fail(.invalid(key: "kind", reason: "agent kind `\(k)` does not fit a `\(taskKind)` task",
+                              help: taskKind == "graph" ? "graph tasks have no rewards: use `sr` or `transition` agents"
+                                                        : "`sr` and `transition` agents belong to graph tasks"), a, "kind")
+            }
+        }
+    }
+
+    private func agentNames() -> [String] { spec.blocks("agent").map(\.name) }
+
+    private mutating func checkRef(_ v: Value?, kind: String, in b: ResolvedBlock, param: String) {
+        guard let v else { return }
+        let names = spec.blocks(kind).map(\.name)
+        let refs: [String]
+        switch v {
+        case .symbol(let s): refs = [s]
+        case .list(let xs): refs = xs.compactMap(\.symbolValue)
+        case .call(_, let args): refs = args.compactMap(\.symbolValue)
+        default: refs = []
+        }
+        for r in refs where !names.contains(r) {
+            fail(.undefinedName(r, suggestion: Suggest.closest(to: r, in: names)), b, param)
+        }
+    }
+
+    private mutating func checkReferences(_ taskKind: String) {
+        if let t = spec.task {
+            if let p = t["policy"], p.head == "agent" { checkRef(p, kind: "agent", in: t, param: "policy") }
+            checkRef(t["generator"], kind: "agent", in: t, param: "generator")
+        }
+        let provided = Set(spec.blocks("agent").flatMap { a in
+            Schema.variables.filter { $0.providedBy.contains(a.subKind ?? "") }.map(\.name)
+        })
+        if let c = spec.block("correlate") {
+            checkRef(c["agents"], kind: "agent", in: c, param: "agents")
+            for v in c["with"]?.listValue?.compactMap(\.symbolValue) ?? [] where !provided.contains(v) {
+                let who = Schema.variables.first { $0.name == v }?.providedBy ?? []
+                fail(.invalid(key: "with", reason: "no agent block provides `\(v)`",
+                              help: "add an agent of kind \(who.map { "`\($0)`" }.joined(separator: " or "))"), c, "with")
+            }
+        }
+        let correlated = Set(spec.block("correlate")?["with"]?.listValue?.compactMap(\.symbolValue) ?? [])
+        for b in spec.blocks("intervene") + spec.blocks("geometry") {
+            for key in ["layer", "latent", "control"] {
+                guard let v = b[key], let head = v.head, ["peak", "top", "lowest"].contains(head),
+                      let variable = v.arguments.first?.symbolValue else { continue }
+                if !correlated.contains(variable) {
+                    fail(.invalid(key: key, reason: "`\(head)(\(variable))` needs `\(variable)` in the correlate block's `with`",
+                                  help: "add `\(variable)` to `correlate { with = [...] }`"), b, key)
+                }
+            }
+            checkRef(b["agent"], kind: "agent", in: b, param: "agent")
+            checkRef(b["lesion"], kind: "intervene", in: b, param: "lesion")
+        }
+        if let g = spec.block("geometry"), taskKind != "graph" {
+            fail(.invalid(key: "geometry", reason: "geometry compares node representations of a graph task",
+                          help: "remove the geometry block, or use `task graph`"), g, nil)
+        }
+    }
+
+    private mutating func checkLayers() {
+        guard let m = spec.model, let weights = m["weights"]?.stringValue,
+              let builtin = Schema.builtinModels.first(where: { $0.name == weights }) else { return }
+        let depth = builtin.blocks
+        if let a = spec.block("activations"), let layers = a["layers"]?.intList {
+            for l in layers where l >= depth {
+                fail(.layerOutOfRange(layer: l, depth: depth, model: weights), a, "layers")
+                break
+            }
+        }
+        for b in spec.blocks("intervene") + spec.blocks("geometry") {
+            if let l = b["layer"]?.intValue, l >= depth { fail(.layerOutOfRange(layer: l, depth: depth, model: weights), b, "layer") }
+        }
+    }
+
+    private mutating func checkNeeds() {
+        let needs: [(String, String)] = [("correlate", "sae"), ("intervene", "correlate"), ("correlate", "agent")]
+        for (user, needed) in needs {
+            if let u = spec.blocks(user).first, spec.blocks(needed).isEmpty {
+                diagnostics.error(.missingBlock(needed, neededBy: user), at: u.range.isNone ? SourceRange(file: 0, start: 0, end: 0) : u.range)
+            }
+        }
+    }
+}
