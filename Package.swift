@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "tdx", dependencies: ["TDXCLI"]),
 
         .testTarget(name: "TDXCoreTests", dependencies: ["TDXCore"]),
-        .testTarget(name: "TDXLangTests", dependencies: ["TDXLang", "TDXCore"]),
+        .testTarget(name: "TDXLangTests", dependencies: ["TDXLang", "TDXCore"], exclude: ["Golden"]),
         .testTarget(name: "TDXPlanTests", dependencies: ["TDXPlan", "TDXLang", "TDXCore"]),
         .testTarget(name: "TDXStoreTests", dependencies: ["TDXStore", "TDXCore"]),
         .testTarget(name: "TDXNumericsTests", dependencies: ["TDXNumerics", "TDXCore"], swiftSettings: simd),

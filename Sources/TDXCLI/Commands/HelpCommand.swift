@@ -9,12 +9,14 @@ enum HelpCommand: Subcommand {
 
     `tdx help check` shows a command's help; `tdx help sae` lists the parameters of the `sae`
     block with types, defaults and meaning (`tdx help spec` for top-level settings).
+    `tdx help --tables` prints every block's parameters as the Markdown tables of Grammar/README.md.
     Blocks: \(Schema.blockKindNames.joined(separator: ", ")).
 
     """
 
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         guard let topic = arguments.first else { io.out(TDXCLI.usage); return 0 }
+        if topic == "--tables" { io.out(Schema.markdownTables()); return 0 }
         if let cmd = TDXCLI.commands.first(where: { $0.name == topic }) { io.out(cmd.help); return 0 }
         if let text = Schema.helpText(block: topic) { io.out(text); return 0 }
         let all = TDXCLI.commands.map { $0.name } + Schema.blockKindNames

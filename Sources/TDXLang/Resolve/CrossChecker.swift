@@ -5,9 +5,29 @@ import TDXCore
 
 struct CrossChecker {
     var spec: ResolvedSpec
+    let sources: SourceManager
     var diagnostics = DiagnosticBag()
 
-    init(spec: ResolvedSpec) { self.spec = spec }
+    init(spec: ResolvedSpec, sources: SourceManager) { self.spec = spec; self.sources = sources }
+
+    /// The span of `word` inside `range` (as a whole identifier), so a caret lands on the bad name.
+    private func narrow(_ range: SourceRange, to word: String) -> SourceRange {
+        guard let f = sources[range.file] else { return range }
+        let w = Array(word.utf8)
+        let b = f.bytes
+        var i = range.start
+        while i + w.count <= min(range.end, b.count) {
+            if b[i..<(i + w.count)].elementsEqual(w) {
+                let before = i == range.start || !isWordByte(b[i - 1])
+                let after = i + w.count >= b.count || !isWordByte(b[i + w.count])
+                if before && after { return SourceRange(file: range.file, start: i, end: i + w.count) }
+            }
+            i += 1
+        }
+        return range
+    }
+
+    private func isWordByte(_ c: UInt8) -> Bool { c == 95 || c >= 128 || (c >= 48 && c <= 57) || (c | 32 >= 97 && c | 32 <= 122) }
 
     private mutating func fail(_ kind: DiagnosticKind, _ block: ResolvedBlock, _ param: String?) {
         let at = param.flatMap { block.param($0) }.map(\.range).flatMap { $0.isNone ? nil : $0 } ?? block.range
@@ -124,7 +144,8 @@ struct CrossChecker {
         default: refs = []
         }
         for r in refs where !names.contains(r) {
-            fail(.undefinedName(r, suggestion: Suggest.closest(to: r, in: names)), b, param)
+            let kind = DiagnosticKind.undefinedName(r, suggestion: Suggest.closest(to: r, in: names))
+            if let p = b.param(param), !p.isDefault { diagnostics.error(kind, at: narrow(p.range, to: r)) } else { fail(kind, b, param) }
         }
     }
 

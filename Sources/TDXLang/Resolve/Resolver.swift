@@ -156,7 +156,7 @@ struct Resolver {
         spec.blocks = spec.blocks.enumerated()
             .sorted { (blockOrder($0.element), $0.offset) < (blockOrder($1.element), $1.offset) }
             .map(\.element)
-        var cross = CrossChecker(spec: spec)
+        var cross = CrossChecker(spec: spec, sources: sources)
         cross.run()
         diags.append(contentsOf: cross.diagnostics)
         return cross.spec

@@ -259,7 +259,9 @@ public struct Parser {
         }
         advance()
         if startsLine(tok) && peek(1).kind == .equals || tok.kind == .rbrace || tok.isEOF {
-            expectError("a value for `\(key)`")
+            // Point at the `=` when the value is missing at the end of a line, not at the next line.
+            let at = startsLine(tok) || tok.isEOF ? tokens[pos - 1].range : tok.range
+            diagnostics.error(.expected("a value for `\(key)`", found: describe(tok)), at: at)
             return Entry(key: Name(key, keyTok.range), value: Expr(.error, tok.range), isSweep: isSweep,
                          range: keyTok.range)
         }

@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+import TDXCore
+@testable import TDXCLI
+
+/// Runs the CLI in-process with captured output.
+final class Captured: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _out = "", _err = ""
+    var out: String { lock.withLock { _out } }
+    var err: String { lock.withLock { _err } }
+    func io() -> CommandIO {
+        CommandIO(out: { s in self.lock.withLock { self._out += s } }, err: { s in self.lock.withLock { self._err += s } })
+    }
+}
+
+func tdx(_ args: String...) -> (Int32, String, String) {
+    let c = Captured()
+    let code = TDXCLI.run(args, io: c.io())
+    return (code, c.out, c.err)
+}
+
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ rel: String) -> String { root.appendingPathComponent(rel).path }
+}
+
+func tempSpec(_ text: String, name: String = "spec.tdx") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tdx-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let p = dir.appendingPathComponent(name).path
+    try text.write(toFile: p, atomically: true, encoding: .utf8)
+    return p
+}
+
+final class CLITests: XCTestCase {
+    func testHelpAndVersion() {
+        let (c, out, _) = tdx("--help")
+        XCTAssertEqual(c, 0)
+        for cmd in ["check", "fmt", "hash", "plan", "run", "bench"] { XCTAssertTrue(out.contains("  \(cmd) "), cmd) }
+        XCTAssertEqual(tdx("--version").1, "tdx \(TDXVersion.string)\n")
+        XCTAssertTrue(tdx("check", "--help").1.contains("Usage: tdx check"))
+        XCTAssertTrue(tdx("help", "sae").1.contains("epochs"))
+    }
+
+    func testCheckShippedSpecs() {
+        let specs = ["quick", "two_step", "grid_world", "graph"].map { Repo.path("specs/\($0).tdx") }
+        let (c, _, err) = tdxArr(["check"] + specs)
+        XCTAssertEqual(c, 0, err)
+    }
+
+    private func tdxArr(_ a: [String]) -> (Int32, String, String) {
+        let c = Captured(); let code = TDXCLI.run(a, io: c.io()); return (code, c.out, c.err)
+    }
+
+    func testBrokenSpecsExitOneWithMessages() throws {
+        let typo = try tempSpec("tdx 1\ntask two_step { epsiodes = 3 }\n")
+        var (c, _, err) = tdx("check", typo)
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("spec.tdx:2:17: error: unknown key `epsiodes` in `task` block"), err)
+        XCTAssertTrue(err.contains("did you mean `episodes`?"), err)
+        XCTAssertFalse(err.contains("Fatal"), err)
+
+        let alpha = try tempSpec("tdx 1\ntask two_step {}\nagent q_learning { α = 1.5 }\n")
+        (c, _, err) = tdx("check", alpha)
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("`α` = 1.5 is out of range: must be in [0, 1]"), err)
+
+        let unclosed = try tempSpec("tdx 1\ntask two_step {}\nreport { title = \"oops }\n")
+        (c, _, err) = tdx("check", unclosed)
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("error: unterminated string"), err)
+
+        let out: String
+        (c, out, _) = tdx("check", "--json", typo)
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(out.contains("\"code\":\"E0301\""), out)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(out.utf8)))
+    }
+
+    func testMissingFileIsAUserError() {
+        let (c, _, err) = tdx("check", "/nonexistent/x.tdx")
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("cannot import \"/nonexistent/x.tdx\": no such file") || err.contains("no such file"), err)
+    }
+
+    func testUnknownCommandAndOption() {
+        var (c, _, err) = tdx("chek")
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("did you mean `tdx check`?"), err)
+        (c, _, err) = tdx("check", "--jsn", "x.tdx")
+        XCTAssertEqual(c, 1)
+        XCTAssertTrue(err.contains("did you mean `--json`?"), err)
+    }
+
+    func testResolvedHashAndFmtRoundTrip() throws {
+        let p = try tempSpec("tdx 1\ntask two_step {experiments=3}  // c\nagent q_learning { γ = 0.5 }\n")
+        let (c1, resolved, _) = tdx("check", "--resolved", p)
+        XCTAssertEqual(c1, 0)
+        XCTAssertTrue(resolved.contains("  gamma = 0.5\n"), resolved)
+        XCTAssertTrue(resolved.contains("  episodes = 30\n"), resolved)
+        let h1 = tdx("hash", p).1
+        XCTAssertEqual(h1.count, 65)
+        XCTAssertEqual(tdx("fmt", "--check", p).0, 1)
+        XCTAssertEqual(tdx("fmt", "--write", p).0, 0)
+        XCTAssertEqual(tdx("fmt", "--check", p).0, 0)
+        XCTAssertEqual(tdx("hash", p).1, h1)
+        XCTAssertTrue(try String(contentsOfFile: p, encoding: .utf8).contains("// c"))
+    }
+
+    func testPendingCommandsSayNotImplementedAndExitTwo() {
+        let (c, _, err) = tdx("gc")
+        XCTAssertEqual(c, 2)
+        XCTAssertTrue(err.contains("not implemented yet"), err)
+    }
+
+    func testBenchParseRuns() {
+        let (c, out, _) = tdx("bench", "parse", "--lines", "200", "--json")
+        XCTAssertEqual(c, 0)
+        XCTAssertTrue(out.contains("\"milliseconds\":"), out)
+        XCTAssertTrue(out.contains("\"diagnostics\":0"), out)
+    }
+}

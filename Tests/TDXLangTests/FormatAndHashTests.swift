@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+@testable import TDXLang
+
+final class FormatAndHashTests: XCTestCase {
+    private func format(_ text: String) -> String {
+        let f = SourceFile(path: "t.tdx", text: text)
+        let (ast, d) = Parser.parse(f, fileID: 0)
+        XCTAssertFalse(d.hasErrors)
+        return Formatter().format(ast)
+    }
+
+    static let messy = """
+    // header comment
+    tdx 1
+    seed=3
+    let   n = 4
+
+
+    model llm {weights="smollm2-135m"}   // trailing
+    task two_step {experiments = n episodes=10
+      // about transitions
+      transitions=common(0.7) prompt = \"\"\"
+          Line one.
+            Line two.
+          \"\"\"
+    }
+    agent q_learning { γ = 0.99  α = 1e-1 }
+    sae { β in [1e-5,1e-4]
+    epochs = 3 /* short */ }
+    correlate { with = [td_error,q_value] }
+    // end of file
+
+    """
+
+    func testFormatGolden() {
+        assertGolden(format(Self.messy), "messy.formatted.tdx")
+    }
+
+    func testFormatIsIdempotentAndKeepsMeaning() throws {
+        var inputs = [Self.messy]
+        for p in Repo.specs { inputs.append(try String(contentsOfFile: p, encoding: .utf8)) }
+        XCTAssertGreaterThanOrEqual(inputs.count, 5, "specs/ not found")
+        for text in inputs {
+            let once = format(text)
+            XCTAssertEqual(format(once), once, "fmt is not idempotent")
+            let a = checkText(text).spec, b = checkText(once).spec
+            XCTAssertNotNil(a)
+            XCTAssertEqual(a?.digest, b?.digest, "fmt changed the meaning")
+            XCTAssertEqual(a?.canonicalText, b?.canonicalText)
+            // Comments survive.
+            let comments = text.components(separatedBy: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("//") }
+            for c in comments { XCTAssertTrue(once.contains(c.trimmingCharacters(in: .whitespaces)), "lost comment \(c)") }
+        }
+    }
+
+    func testResolvedGoldenAndReparse() throws {
+        let r = Frontend.check(path: Repo.path("specs/quick.tdx"))
+        let spec = try XCTUnwrap(r.spec)
+        assertGolden(spec.canonicalText, "quick.resolved.tdx")
+        // The resolved form is itself a valid spec with the same meaning.
+        let again = try XCTUnwrap(checkText(spec.canonicalText).spec)
+        XCTAssertEqual(again.canonicalText, spec.canonicalText)
+    }
+
+    func testHashIgnoresLayoutButNotMeaning() throws {
+        let base = "tdx 1\ntask two_step { experiments = 10 }\nsae { epochs = 30 }\nagent q_learning {}\ncorrelate {}\n"
+        let d0 = try XCTUnwrap(checkText(base).spec?.digest)
+        let relaid = "// c\ntdx 1\n\ntask two_step {\n  experiments = 10  // ten\n}\nsae {epochs=30}\nagent q_learning { }\ncorrelate {}\n"
+        XCTAssertEqual(checkText(relaid).spec?.digest, d0)
+        XCTAssertEqual(checkText(base.replacingOccurrences(of: "sae { epochs = 30 }", with: "sae { epochs = 30 β = 1e-5 }")).spec?.digest, d0,
+                       "stating a default explicitly does not change the experiment")
+        XCTAssertEqual(checkText(base.replacingOccurrences(of: "agent q_learning {}", with: "agent q_learning { gamma = 0.99 }")).spec?.digest, d0,
+                       "γ and gamma are one parameter")
+        XCTAssertNotEqual(checkText(base.replacingOccurrences(of: "epochs = 30", with: "epochs = 15")).spec?.digest, d0)
+        XCTAssertNotEqual(checkText(base.replacingOccurrences(of: "experiments = 10", with: "experiments = 11")).spec?.digest, d0)
+        XCTAssertEqual(d0.count, 64)
+    }
+
+    func testCanonicalFloats() {
+        XCTAssertEqual(Value.canonicalFloat(1e-5), "1e-5")
+        XCTAssertEqual(Value.canonicalFloat(0.99), "0.99")
+        XCTAssertEqual(Value.canonicalFloat(30), "30.0")
+        XCTAssertEqual(Value.canonicalFloat(-2.5e10), "-25000000000.0")
+        for v in [1e-5, 0.1, 1.0 / 3.0, 123456.789, 5e-324, 1.7976931348623157e308] {
+            XCTAssertEqual(Double(Value.canonicalFloat(v)), v)
+        }
+    }
+}
