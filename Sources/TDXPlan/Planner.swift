@@ -1,0 +1,189 @@
+import TDXCore
+import TDXLang
+
+/// Errors found while planning (after the spec checked clean): things only the model reveals.
+public enum PlanError: UserError, Equatable {
+    case layerBeyondModel(layer: Int, blocks: Int)
+    case tooManySweepVariants(Int)
+
+    public var message: String {
+        switch self {
+        case .layerBeyondModel(let l, let b): "layer \(l) does not exist: the model has \(b) blocks (0…\(b - 1))"
+        case .tooManySweepVariants(let n): "the sweeps expand to \(n) variants (more than 256)"
+        }
+    }
+    public var help: String? {
+        switch self {
+        case .layerBeyondModel: "use `layers = all` or a range inside the model's depth"
+        case .tooManySweepVariants: "sweep fewer parameters or fewer values at once"
+        }
+    }
+}
+
+/// Derives the stage graph from a resolved spec: the user never writes it.
+public struct Planner {
+    public var codeVersions: [StageKind: Int]
+
+    public init(codeVersions: [StageKind: Int] = StageKind.defaultCodeVersions) { self.codeVersions = codeVersions }
+
+    /// The qualified parameter prefix of a block: `sae`, `task`, `agent.q_learning`, `intervene.td_lesion`.
+    static func prefix(_ b: ResolvedBlock) -> String {
+        Schema.block(named: b.kind)?.multiple == true ? "\(b.kind).\(b.name)" : b.kind
+    }
+
+    /// Every assignment of values to the swept parameters (one variant when nothing is swept).
+    static func variants(_ spec: ResolvedSpec) throws -> [[String: Value]] {
+        var out: [[String: Value]] = [[:]]
+        let sweeps = spec.blocks.flatMap { b in b.params.compactMap { p in p.sweep.map { ("\(prefix(b)).\(p.name)", $0) } } }
+            + spec.settings.compactMap { p in p.sweep.map { (p.name, $0) } }
+        for (name, values) in sweeps {
+            out = out.flatMap { v in values.map { x in v.merging([name: x]) { $1 } } }
+            if out.count > 256 { throw PlanError.tooManySweepVariants(out.count) }
+        }
+        return out
+    }
+
+    public func plan(_ spec: ResolvedSpec, model: ModelIdentity) throws -> StageGraph {
+        var byKey: [String: Stage] = [:]
+        var order: [String] = []
+        for variant in try Self.variants(spec) {
+            for s in try stages(spec, model: model, variant: variant) where byKey[s.key] == nil {
+                byKey[s.key] = s
+                order.append(s.key)
+            }
+        }
+        // The same id can arise with different keys only through a sweep; ids carry the swept values,
+        // so this holds by construction. Order is already topological within each variant.
+        var seen = Set<String>()
+        var stages: [Stage] = []
+        for k in order where !seen.contains(byKey[k]!.id) {
+            seen.insert(byKey[k]!.id)
+            stages.append(byKey[k]!)
+        }
+        return StageGraph(specDigest: spec.digest, stages: stages)
+    }
+
+    /// The stages of one sweep variant, with ids, params, inputs and keys.
+    func stages(_ spec: ResolvedSpec, model: ModelIdentity, variant: [String: Value]) throws -> [Stage] {
+        var out: [Stage] = []
+        var keys: [String: String] = [:]
+        var tags: [String: [String: Value]] = [:]
+        /// Base id (`sae[3]`) → id with the variant's sweep tag.
+        var idOf: [String: String] = [:]
+
+        func params(_ b: ResolvedBlock?, skip: Set<String> = []) -> [String: Value] {
+            guard let b else { return [:] }
+            let pre = Self.prefix(b)
+            var d: [String: Value] = [:]
+            for p in b.params where !skip.contains(p.name) { d["\(pre).\(p.name)"] = variant["\(pre).\(p.name)"] ?? p.value }
+            return d
+        }
+        let seed: [String: Value] = ["seed": variant["seed"] ?? .int(spec.seed)]
+
+        func add(_ base: String, _ kind: StageKind, layer: Int? = nil, name: String? = nil, params: [String: Value],
+                 inputs: [String], group: String? = nil) {
+            var tag: [String: Value] = [:]
+            for (k, v) in params where variant[k] != nil && spec.isSwept(k) { tag[k] = v }
+            for i in inputs { tag.merge(tags[i] ?? [:]) { a, _ in a } }
+            let id = tag.isEmpty ? base : base + "{" + tag.keys.sorted().map { "\($0)=\(tag[$0]!.canonical)" }.joined(separator: ",") + "}"
+            var s = Stage(id: id, kind: kind, layer: layer, name: name, params: params,
+                          inputs: inputs, codeVersion: codeVersions[kind] ?? 1, group: group)
+            s.key = StageKey.key(s, inputKeys: keys)
+            keys[id] = s.key
+            tags[id] = tag
+            idOf[base] = id
+            out.append(s)
+        }
+        func ref(_ base: String) -> String { idOf[base] ?? base }
+
+        // model
+        let modelBlock = spec.model
+        var modelParams = params(modelBlock, skip: ["batch"])
+        modelParams["model.identity"] = .string(model.digest)
+        add("model", .model, params: modelParams, inputs: [])
+
+        // rollout: the task, the seed, and any agent that acts or generates behaviour
+        let task = spec.task
+        var rolloutParams = params(task).merging(seed) { a, _ in a }
+        var usesLLM = true
+        if let t = task {
+            if let policy = t["policy"], policy.head != "llm" {
+                usesLLM = false
+                if policy.head == "agent", let n = policy.arguments.first?.symbolValue,
+                   let a = spec.blocks("agent").first(where: { $0.name == n }) { rolloutParams.merge(params(a)) { a, _ in a } }
+            }
+            if t.subKind == "grid_world" {
+                let gen = t["generator"]?.symbolValue
+                let agent = spec.blocks("agent").first { gen != nil ? $0.name == gen : $0.subKind == "q_learning" }
+                if let agent { rolloutParams.merge(params(agent)) { a, _ in a } }
+            }
+        }
+        add("rollout", .rollout, params: rolloutParams, inputs: usesLLM ? [ref("model")] : [])
+
+        // activations[L], computed together in one pass per transcript
+        var layers: [Int] = []
+        let wantsActivations = spec.block("sae") != nil || spec.block("correlate") != nil || spec.block("geometry") != nil
+        if wantsActivations, let a = spec.block("activations") {
+            let v = variant["activations.layers"] ?? a["layers"] ?? .symbol("all")
+            layers = v.symbolValue == "all" ? Array(0..<model.blocks) : (v.intList ?? [])
+            if let bad = layers.first(where: { $0 >= model.blocks }) { throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks) }
+            let ap = params(a, skip: ["layers"])
+            for l in layers {
+                add("activations[\(l)]", .activations, layer: l, params: ap, inputs: [ref("model"), ref("rollout")], group: "activations")
+            }
+        }
+
+        if let fit = spec.block("fit") {
+            add("behaviour", .behaviour, params: params(fit), inputs: [ref("rollout")])
+        }
+        let agents = spec.blocks("agent")
+        if !agents.isEmpty {
+            var p: [String: Value] = [:]
+            for a in agents { p.merge(params(a)) { a, _ in a } }
+            let fitted = agents.contains { $0["params"]?.symbolValue == "fitted" } && spec.block("fit") != nil
+            add("rl_variables", .rlVariables, params: p, inputs: [ref("rollout")] + (fitted ? [ref("behaviour")] : []))
+        }
+        if let sae = spec.block("sae") {
+            for l in layers {
+                add("sae[\(l)]", .sae, layer: l, params: params(sae).merging(seed) { a, _ in a }, inputs: [ref("activations[\(l)]")])
+            }
+        }
+        if let c = spec.block("correlate"), spec.block("sae") != nil, !agents.isEmpty {
+            for l in layers {
+                add("correlate[\(l)]", .correlate, layer: l, params: params(c).merging(seed) { a, _ in a },
+                    inputs: [ref("sae[\(l)]"), ref("activations[\(l)]"), ref("rl_variables")])
+            }
+        }
+        let perLayer = { (kind: String) in layers.compactMap { idOf["\(kind)[\($0)]"] } }
+        for iv in spec.blocks("intervene") where spec.block("correlate") != nil {
+            var p = params(iv).merging(seed) { a, _ in a }
+            p.merge(params(task)) { a, _ in a }
+            var inputs = [ref("model"), ref("rollout"), ref("rl_variables")] + perLayer("sae") + perLayer("correlate")
+            if spec.block("fit") != nil { inputs.append(ref("behaviour")) }
+            add("intervene[\(iv.name)]", .intervene, name: iv.name, params: p, inputs: inputs)
+        }
+        if let g = spec.block("geometry") {
+            var inputs = [ref("rollout")] + perLayer("activations") + perLayer("sae") + perLayer("correlate")
+            if let lesion = g["lesion"]?.symbolValue, idOf["intervene[\(lesion)]"] != nil { inputs.append(ref("intervene[\(lesion)]")) }
+            add("geometry", .geometry, params: params(g).merging(seed) { a, _ in a }, inputs: inputs)
+        }
+        var reportParams = params(spec.block("report"))
+        reportParams["spec.digest"] = .string(spec.digest)
+        add("report", .report, params: reportParams, inputs: out.map(\.id))
+        return out
+    }
+}
+
+extension ResolvedSpec {
+    /// Whether a qualified parameter (`sae.beta`, `seed`) is swept.
+    func isSwept(_ qualified: String) -> Bool {
+        if let s = settings.first(where: { $0.name == qualified }) { return s.sweep != nil }
+        for b in blocks {
+            let pre = Planner.prefix(b)
+            guard qualified.hasPrefix(pre + ".") else { continue }
+            let name = String(qualified.dropFirst(pre.count + 1))
+            if let p = b.param(name) { return p.sweep != nil }
+        }
+        return false
+    }
+}
