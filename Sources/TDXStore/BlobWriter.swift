@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import TDXCore
 
 /// Streams one blob into chunk rows inside the artifact's transaction. Memory use is at most one
 /// chunk buffer, and none when the caller writes chunk-sized, chunk-aligned spans (`[Float]`, `Data`).
@@ -134,12 +133,7 @@ public final class ArtifactWriter {
         try putData(name, Data(text.utf8), format: format)
     }
 
-    /// SHA-256 over the entries sorted by name: the artifact's output digest.
     func outputDigest() -> String {
-        var h = SHA256()
-        for e in entries.sorted(by: { $0.name < $1.name }) {
-            h.update("\(e.name)\u{0}\(e.format.tag)\u{0}\(e.format.shapeJSON ?? "")\u{0}\(e.digest)\n")
-        }
-        return h.hexDigest()
+        Store.outputDigest(of: entries.map { BlobInfo(name: $0.name, digest: $0.digest, size: $0.size, format: $0.format) })
     }
 }

@@ -76,7 +76,7 @@ public final class Store {
 func currentHostName() -> String {
     var buf = [UInt8](repeating: 0, count: 256)
     let ok = buf.withUnsafeMutableBufferPointer { p in
-        p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress, $0.count - 1) == 0 }
+        p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, $0.count - 1) == 0 }
     }
     guard ok else { return "localhost" }
     return String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self)
