@@ -113,10 +113,10 @@ public final class ArtifactWriter {
         }
         let w = try BlobWriter(db: db, name: name, format: format)
         try body(w)
+        let (id, digest) = try w.finish()
         if case .float32(let shape) = format, shape.reduce(1, *) * 4 != w.size {
             throw StoreError.invalidArgument("blob `\(name)`: shape \(shape) does not match \(w.size) bytes")
         }
-        let (id, digest) = try w.finish()
         entries.append((name, format, id, digest, w.size))
     }
 
