@@ -1,0 +1,139 @@
+import Dispatch
+import Foundation
+
+/// Streams one blob into chunk rows inside the artifact's transaction. Memory use is at most one
+/// chunk buffer, and none when the caller writes chunk-sized, chunk-aligned spans (`[Float]`, `Data`).
+/// Each chunk is inserted while its leaves are hashed on the other cores.
+public final class BlobWriter {
+    let name: String
+    let format: BlobFormat
+    private let db: Database
+    private let blobID: Int64
+    private var tree = TreeHasher()
+    private var buffer: UnsafeMutableRawBufferPointer?
+    private var buffered = 0
+    private var chunks = 0
+    private(set) var size = 0
+    private var finished = false
+
+    init(db: Database, name: String, format: BlobFormat) throws {
+        self.db = db
+        self.name = name
+        self.format = format
+        try db.run("INSERT INTO blob(digest, size, chunks) VALUES (NULL, 0, 0)")
+        blobID = db.lastInsertRowID
+    }
+
+    deinit { buffer?.deallocate() }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!finished, "BlobWriter used after its blob was finished")
+        var rest = bytes
+        while !rest.isEmpty {
+            if buffered == 0 && rest.count >= Store.chunkSize {
+                try flush(UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<(rest.startIndex + Store.chunkSize)]))
+                rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + Store.chunkSize)...])
+                continue
+            }
+            let buf = buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Store.chunkSize, alignment: 64)
+            buffer = buf
+            let n = min(Store.chunkSize - buffered, rest.count)
+            UnsafeMutableRawBufferPointer(rebasing: buf[buffered..<(buffered + n)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<(rest.startIndex + n)]))
+            buffered += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + n)...])
+            if buffered == Store.chunkSize {
+                try flush(UnsafeRawBufferPointer(buf))
+                buffered = 0
+            }
+        }
+    }
+
+    public func write(_ data: Data) throws { try data.withUnsafeBytes { try write($0) } }
+    public func write(floats: [Float]) throws { try floats.withUnsafeBytes { try write($0) } }
+
+    /// Inserts one chunk and hashes its leaves at the same time.
+    private func flush(_ chunk: UnsafeRawBufferPointer) throws {
+        let leaves = (chunk.count + BlobDigest.leafSize - 1) / BlobDigest.leafSize
+        var digests = [[UInt8]](repeating: [], count: leaves)
+        let insert = try db.statement("INSERT INTO chunk(blob_id, idx, data) VALUES (?, ?, ?)", [blobID, chunks])
+        try insert.bindBlobNoCopy(chunk, at: 3)
+        var insertError: Error?
+        // The connection is only touched by iteration 0 while this thread waits, so sharing it is safe.
+        let shared = SendableBox((insert, chunk))
+        withUnsafeMutablePointer(to: &insertError) { errorSlot in
+            let errorBox = SendableBox(errorSlot)
+            digests.withUnsafeMutableBufferPointer { slots in
+                let slotsBox = SendableBox(slots)
+                DispatchQueue.concurrentPerform(iterations: leaves + 1) { i in
+                    if i == 0 {
+                        do { try shared.value.0.run() } catch { errorBox.value.pointee = error }
+                    } else {
+                        slotsBox.value[i - 1] = BlobDigest.leafDigest(shared.value.1, leaf: i - 1)
+                    }
+                }
+            }
+        }
+        if let insertError { throw insertError }
+        tree.appendLeaves(digests)
+        chunks += 1
+        size += chunk.count
+    }
+
+    /// Writes the last partial chunk, names the blob by its digest and returns the row to link.
+    /// An identical blob already stored is reused and this copy dropped (same transaction).
+    func finish() throws -> (id: Int64, digest: String) {
+        precondition(!finished, "BlobWriter finished twice")
+        finished = true
+        if buffered > 0, let buf = buffer {
+            try flush(UnsafeRawBufferPointer(rebasing: buf[0..<buffered]))
+            buffered = 0
+        }
+        let digest = tree.finalize()
+        if let existing = try db.row("SELECT id FROM blob WHERE digest = ?", [digest], { $0.int64(0) }) {
+            try db.run("DELETE FROM blob WHERE id = ?", blobID)
+            return (existing, digest)
+        }
+        try db.run("UPDATE blob SET digest = ?, size = ?, chunks = ? WHERE id = ?", digest, size, chunks, blobID)
+        return (blobID, digest)
+    }
+}
+
+/// Collects an artifact's named blobs inside `Store.writeArtifact`.
+public final class ArtifactWriter {
+    let db: Database
+    private(set) var entries: [(name: String, format: BlobFormat, id: Int64, digest: String, size: Int)] = []
+
+    init(db: Database) { self.db = db }
+
+    /// Streams a blob: `body` calls `write` as often as it likes.
+    public func streamBlob(_ name: String, format: BlobFormat = .bytes, _ body: (BlobWriter) throws -> Void) throws {
+        guard !entries.contains(where: { $0.name == name }) else {
+            throw StoreError.invalidArgument("blob `\(name)` written twice in one artifact")
+        }
+        let w = try BlobWriter(db: db, name: name, format: format)
+        try body(w)
+        let (id, digest) = try w.finish()
+        if case .float32(let shape) = format, shape.reduce(1, *) * 4 != w.size {
+            throw StoreError.invalidArgument("blob `\(name)`: shape \(shape) does not match \(w.size) bytes")
+        }
+        entries.append((name, format, id, digest, w.size))
+    }
+
+    /// Stores a float array; `shape` defaults to one dimension.
+    public func putFloats(_ name: String, _ values: [Float], shape: [Int]? = nil) throws {
+        try streamBlob(name, format: .float32(shape: shape ?? [values.count])) { try $0.write(floats: values) }
+    }
+
+    public func putData(_ name: String, _ data: Data, format: BlobFormat = .bytes) throws {
+        try streamBlob(name, format: format) { try $0.write(data) }
+    }
+
+    public func putString(_ name: String, _ text: String, format: BlobFormat = .text) throws {
+        try putData(name, Data(text.utf8), format: format)
+    }
+
+    func outputDigest() -> String {
+        Store.outputDigest(of: entries.map { BlobInfo(name: $0.name, digest: $0.digest, size: $0.size, format: $0.format) })
+    }
+}

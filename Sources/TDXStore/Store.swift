@@ -1,0 +1,87 @@
+import Foundation
+
+/// The content-addressed artifact cache: one SQLite file in WAL mode holding artifacts, their
+/// chunked blobs, the run log and the stage locks. Not thread-safe; open one `Store` per thread
+/// (opening an existing cache costs well under a millisecond).
+public final class Store {
+    /// Bytes per chunk row. A multiple of `BlobDigest.leafSize`, so every full chunk is whole leaves.
+    public static let chunkSize = 8 << 20
+
+    public let path: String
+    let db: Database
+
+    /// Opens the cache at `path`, creating the file and its directory if needed, and migrates the
+    /// schema forward. Fails with a `StoreError` the user can act on when the path is unusable.
+    public init(path: String, busyTimeout: Double = 60) throws {
+        self.path = path
+        let fm = FileManager.default
+        let dir = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        if !fm.fileExists(atPath: dir) {
+            do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                if access(Store.nearestExistingAncestor(dir), W_OK) != 0 { throw StoreError.readOnly(path: path) }
+                throw StoreError.cannotCreateDirectory(path: dir, reason: (error as NSError).localizedDescription)
+            }
+        }
+        // WAL needs to create `-wal` and `-shm` files beside the cache: the directory must be writable.
+        if access(dir, W_OK) != 0 { throw StoreError.readOnly(path: path) }
+        if fm.fileExists(atPath: path) && access(path, W_OK) != 0 { throw StoreError.readOnly(path: path) }
+        db = try Database(path: path, busyTimeout: busyTimeout)
+        try configure()
+        try Schema.migrate(db)
+    }
+
+    private func configure() throws {
+        // page_size and auto_vacuum only take effect on a fresh file (before the first table);
+        // on an existing cache they are no-ops. Large pages make chunk I/O cheap; incremental
+        // vacuum lets `gc` return space to the file system.
+        if try db.scalar("PRAGMA page_count") == 0 {
+            try db.execute("PRAGMA page_size = 65536; PRAGMA auto_vacuum = INCREMENTAL")
+        }
+        _ = try db.row("PRAGMA journal_mode = WAL") { $0.string(0) }
+        // WAL + NORMAL: a crash or SIGKILL never loses or tears a committed transaction; a power cut
+        // may drop the last few (a cache recomputes them). Checkpoints fsync.
+        try db.execute("""
+            PRAGMA synchronous = NORMAL;
+            PRAGMA foreign_keys = ON;
+            PRAGMA journal_size_limit = 67108864;
+            PRAGMA cache_size = -16384;
+            """)
+    }
+
+    private static func nearestExistingAncestor(_ dir: String) -> String {
+        var d = dir
+        while !d.isEmpty && d != "/" && !FileManager.default.fileExists(atPath: d) {
+            d = (d as NSString).deletingLastPathComponent
+        }
+        return d.isEmpty ? "." : d
+    }
+
+    /// Where the cache lives when the command line does not say: `TDX_CACHE` if set, otherwise
+    /// `.tdx/cache.sqlite` in the directory of the spec. (`--cache PATH` overrides both; the CLI
+    /// handles it.)
+    public static func defaultPath(specPath: String, environment: [String: String]) -> String {
+        if let env = environment["TDX_CACHE"], !env.isEmpty { return env }
+        let dir = (specPath as NSString).deletingLastPathComponent
+        return ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(".tdx/cache.sqlite")
+    }
+
+    /// The schema version this build reads and writes.
+    public static var schemaVersion: Int { Schema.currentVersion }
+
+    /// Copies everything committed in the WAL into the main file and truncates the WAL.
+    public func checkpoint() throws { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+}
+
+/// This machine's host name, as recorded in locks and runs.
+func currentHostName() -> String {
+    var buf = [UInt8](repeating: 0, count: 256)
+    let ok = buf.withUnsafeMutableBufferPointer { p in
+        p.withMemoryRebound(to: CChar.self) { gethostname($0.baseAddress!, $0.count - 1) == 0 }
+    }
+    guard ok else { return "localhost" }
+    return String(decoding: buf.prefix(while: { $0 != 0 }), as: UTF8.self)
+}
+
+extension Date {
+    var unixTime: Double { timeIntervalSince1970 }
+}
