@@ -107,10 +107,15 @@ public struct Plan: Sendable, Equatable {
         guard let prev = cache.previous(specPath: specPath, stageID: s.id) else { return "new" }
         if prev.codeVersion != s.codeVersion { return "code version \(prev.codeVersion) → \(s.codeVersion)" }
         var changes: [String] = []
+        var specChanged = false
         for k in Set(prev.params.keys).union(s.params.keys).sorted() {
             let old = prev.params[k], new = s.params[k]?.canonical
-            if old != new { changes.append("param \(k) \(short(old)) → \(short(new))") }
+            guard old != new else { continue }
+            // The report reads the spec digest only to print it: say so plainly.
+            if k == "spec.digest" { specChanged = true; continue }
+            changes.append("param \(k) \(short(old)) → \(short(new))")
         }
+        if specChanged && changes.isEmpty { changes.append("spec changed (digest \(short(s.params["spec.digest"]?.canonical)))") }
         if !changes.isEmpty { return changes.count == 1 ? changes[0] : "\(changes[0]) (+\(changes.count - 1) more)" }
         for i in s.inputs.sorted() {
             if let old = prev.inputs[i], let now = graph[id: i]?.key, old != now { return "input \(i) changed" }

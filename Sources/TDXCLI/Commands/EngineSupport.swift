@@ -1,0 +1,44 @@
+import Foundation
+import TDXCore
+import TDXEngine
+import TDXLang
+import TDXPlan
+import TDXStore
+
+/// What the engine-facing commands share: the cache path, the stage registry, loading and planning.
+enum EngineSupport {
+    static let cacheOptions = ["--cache"]
+
+    /// The registry of stage bodies. `TDX_TEST_STAGES=1` selects the stand-in family used by tests.
+    static func registry(_ io: CommandIO) -> StageRegistry {
+        if io.environment["TDX_TEST_STAGES"] == "1" {
+            return TestStage.registry(milliseconds: Int(io.environment["TDX_TEST_STAGE_MS"] ?? "0") ?? 0)
+        }
+        return StandardStages.registry
+    }
+
+    static func storePath(spec: String?, args: Arguments, io: CommandIO) -> String {
+        if let c = args.value("--cache") { return c }
+        if let spec { return Engine.storePath(specPath: spec, option: nil, environment: io.environment) }
+        if let env = io.environment["TDX_CACHE"], !env.isEmpty { return env }
+        return io.currentDirectory + "/.tdx/cache.sqlite"
+    }
+
+    static func absolute(_ path: String, io: CommandIO) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: io.currentDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    static func planOptions(_ args: Arguments) -> Plan.Options {
+        Plan.Options(only: args.values("--only"), until: args.values("--until"), force: args.values("--force"))
+    }
+
+    /// Loads the spec, opens its cache and plans it.
+    static func plan(_ specArg: String, args: Arguments, io: CommandIO) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
+        let specPath = absolute(specArg, io: io)
+        let (spec, _) = try SpecLoading.load(specPath, io: io)
+        let store = try Store(path: storePath(spec: specPath, args: args, io: io))
+        let engine = Engine(registry: registry(io))
+        let plan = try engine.plan(spec, specPath: specPath, store: store, options: planOptions(args))
+        return (spec, specPath, store, plan, engine)
+    }
+}

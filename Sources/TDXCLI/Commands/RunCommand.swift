@@ -1,0 +1,51 @@
+import Foundation
+import TDXCore
+import TDXEngine
+
+enum RunCommand: Subcommand {
+    static let name = "run"
+    static let summary = "Run the stages a spec needs (cached ones are reused) and write its report"
+    static let help = """
+    Usage: tdx run FILE [--dry-run] [--only STAGE] [--until STAGE] [--force STAGE] [--jobs N] [--cache PATH]
+
+    Runs every stage that is not cached, in dependency order, and commits each result atomically:
+    Ctrl-C or a kill leaves finished stages cached and nothing half-written, so a re-run resumes.
+    A second `tdx run` on the same cache waits for, then reuses, a stage the first is computing.
+
+    Options:
+      --dry-run      Show the plan and stop (same as `tdx plan`)
+      --only, --until, --force STAGE   As for `tdx plan`
+      --jobs N       Independent stages run at once (default: half the cores, at least 1)
+      --cache PATH   Cache file (default: TDX_CACHE, else .tdx/cache.sqlite beside the spec)
+
+    """
+
+    static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
+        let args = try Arguments(arguments, flags: ["--dry-run"], options: ["--only", "--until", "--force", "--cache", "--jobs"])
+        guard args.positionals.count == 1 else { throw UsageError("tdx run takes one spec file", help: "tdx run specs/quick.tdx") }
+        let (spec, specPath, _, plan, engine) = try EngineSupport.plan(args.positionals[0], args: args, io: io)
+        if args.has("--dry-run") { io.out(plan.renderText(color: io.isTTY)); return 0 }
+        let jobs: Int
+        if let j = args.value("--jobs") {
+            guard let n = Int(j), n >= 1 else { throw UsageError("--jobs needs a positive integer, got `\(j)`") }
+            jobs = n
+        } else {
+            jobs = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+        }
+        io.err("Plan: \(plan.summaryLine).\n")
+        Interrupt.install()
+        let t0 = Date()
+        do {
+            let s = try engine.run(plan, spec: spec, specPath: specPath,
+                                   storePath: EngineSupport.storePath(spec: specPath, args: args, io: io),
+                                   options: Executor.Options(jobs: jobs, command: (["run"] + arguments).joined(separator: " ")), io: io)
+            let reused = plan.cachedCount + s.reused.count
+            io.err(String(format: "Done: %d computed, %d reused in %.2f s (run %lld; `tdx log` shows timings).\n",
+                          s.computed.count, reused, Date().timeIntervalSince(t0), s.runID))
+            return 0
+        } catch ExecutorError.interrupted {
+            io.err("Interrupted: finished stages are cached; `tdx run \(args.positionals[0])` resumes.\n")
+            return 130
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import TDXCore
+import TDXLang
+import TDXPlan
+import TDXStore
+
+/// The front door for the CLI: plan a checked spec against its cache, and run the plan.
+public struct Engine {
+    public var registry: StageRegistry
+    public var services: EngineServices
+
+    public init(registry: StageRegistry, services: EngineServices = EngineServices()) {
+        self.registry = registry; self.services = services
+    }
+
+    /// The cache file: `--cache`, else `TDX_CACHE`, else `.tdx/cache.sqlite` beside the spec.
+    public static func storePath(specPath: String, option: String?, environment: [String: String]) -> String {
+        if let option { return option }
+        return Store.defaultPath(specPath: specPath, environment: environment)
+    }
+
+    /// The model's identity for keys: built-in models by their pinned SHA-256; files by their digest.
+    public static func modelIdentity(_ spec: ResolvedSpec) throws -> ModelIdentity {
+        guard let m = spec.model else { throw UsageError("the spec has no model block") }
+        let weights = m["weights"]?.stringValue ?? ""
+        let backend = m["backend"]?.symbolValue ?? "local"
+        if backend != "local" {
+            // External backends: the declared model id, revision and dtype are the identity.
+            let id = "\(backend):\(weights)@\(m["revision"]?.stringValue ?? ""):\(m["dtype"]?.symbolValue ?? "")"
+            throw NotImplementedYet("backend `\(backend)` (model identity \(id))")
+        }
+        if let b = Schema.builtinModels.first(where: { $0.name == weights }) {
+            return ModelIdentity(digest: b.sha256, blocks: b.blocks, dModel: b.dModel)
+        }
+        throw NotImplementedYet("models given by path (`weights = \"\(weights)\"`)")
+    }
+
+    public func plan(_ spec: ResolvedSpec, specPath: String, store: Store, options: Plan.Options = Plan.Options()) throws -> Plan {
+        let graph = try Planner(codeVersions: registry.codeVersions).plan(spec, model: try Engine.modelIdentity(spec))
+        return try Plan(graph: graph, cache: try StoreCacheView(store: store, graph: graph), specPath: specPath, options: options)
+    }
+
+    public func run(_ plan: Plan, spec: ResolvedSpec, specPath: String, storePath: String,
+                    options: Executor.Options, io: CommandIO) throws -> Executor.Summary {
+        if let missing = plan.toRun.first(where: { registry.bodies[$0.stage.kind] == nil }) {
+            throw NotImplementedYet("stage kind `\(missing.stage.kind.rawValue)` (needed by \(missing.stage.id))")
+        }
+        return try Executor(storePath: storePath, registry: registry, services: services, options: options, io: io)
+            .run(plan: plan, spec: spec, specPath: specPath)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import TDXCore
+import TDXLang
+import TDXPlan
+import TDXStore
+
+/// What a stage produces: named blobs, held in memory until the store commits them in one transaction.
+public struct StageOutput: Sendable {
+    public enum Blob: Sendable {
+        case floats([Float], shape: [Int])
+        case text(String)
+        case json(String)
+        case data(Data)
+    }
+    public var blobs: [(name: String, blob: Blob)] = []
+    public init() {}
+
+    public mutating func floats(_ name: String, _ values: [Float], shape: [Int]? = nil) {
+        blobs.append((name, .floats(values, shape: shape ?? [values.count])))
+    }
+    public mutating func json(_ name: String, _ text: String) { blobs.append((name, .json(text))) }
+    public mutating func text(_ name: String, _ text: String) { blobs.append((name, .text(text))) }
+    public mutating func data(_ name: String, _ data: Data) { blobs.append((name, .data(data))) }
+}
+
+/// Everything a stage body may use: its own parameters (only those), its inputs' outputs, a seed
+/// derived from the spec seed and its key, progress and cancellation.
+public final class StageContext: @unchecked Sendable {
+    public let stage: Stage
+    public let spec: ResolvedSpec
+    public let specPath: String
+    /// Reads an input stage's blob; inputs are addressed by stage id.
+    let store: Store
+    let keysByID: [String: String]
+    public let progress: ProgressSink
+    let cancelled: @Sendable () -> Bool
+    /// Process-wide services shared between stages (e.g. a loaded model).
+    public let services: EngineServices
+
+    init(stage: Stage, spec: ResolvedSpec, specPath: String, store: Store, keysByID: [String: String],
+         progress: ProgressSink, cancelled: @escaping @Sendable () -> Bool, services: EngineServices) {
+        self.stage = stage; self.spec = spec; self.specPath = specPath; self.store = store
+        self.keysByID = keysByID; self.progress = progress; self.cancelled = cancelled; self.services = services
+    }
+
+    public var isCancelled: Bool { cancelled() }
+    public func checkCancelled() throws { if cancelled() { throw ExecutorError.interrupted } }
+
+    /// A seed unique to this stage and spec seed: same spec, same result.
+    public var seed: UInt64 {
+        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: stage.key)
+        return rng.next()
+    }
+
+    public func param(_ name: String) -> Value? { stage.params[name] }
+
+    public func inputKey(_ id: String) throws -> String {
+        guard let k = keysByID[id] else { throw ExecutorError.missingInput(stage: stage.id, input: id) }
+        return k
+    }
+    public func inputFloats(_ id: String, _ blob: String) throws -> [Float] { try store.readFloats(key: try inputKey(id), blob: blob) }
+    public func inputString(_ id: String, _ blob: String) throws -> String { try store.readString(key: try inputKey(id), blob: blob) }
+    public func inputData(_ id: String, _ blob: String) throws -> Data { try store.readData(key: try inputKey(id), blob: blob) }
+    /// Input ids of a kind (`sae`), in the order the planner listed them.
+    public func inputs(of kind: StageKind) -> [String] {
+        stage.inputs.filter { id in id == kind.rawValue || id.hasPrefix(kind.rawValue + "[") || id.hasPrefix(kind.rawValue + "{") }
+    }
+}
+
+/// The body of one stage kind. `run` receives a group of stages computed together (one element
+/// unless the planner grouped them, as it does for `activations[L]`) and returns one output each.
+public protocol StageBody: Sendable {
+    var kind: StageKind { get }
+    var codeVersion: Int { get }
+    func run(_ group: [StageContext]) throws -> [StageOutput]
+}
+
+/// Shared, lazily built services (a loaded model, …) keyed by name.
+public final class EngineServices: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String: Any] = [:]
+    public init() {}
+    public func get<T>(_ name: String, make: () throws -> T) rethrows -> T {
+        lock.lock(); defer { lock.unlock() }
+        if let v = items[name] as? T { return v }
+        let v = try make()
+        items[name] = v
+        return v
+    }
+}
+
+/// The set of stage bodies the executor runs, by kind.
+public struct StageRegistry: Sendable {
+    public var bodies: [StageKind: any StageBody]
+    public init(_ bodies: [any StageBody]) { self.bodies = Dictionary(bodies.map { ($0.kind, $0) }) { $1 } }
+    public var codeVersions: [StageKind: Int] {
+        var v = StageKind.defaultCodeVersions
+        for (k, b) in bodies { v[k] = b.codeVersion }
+        return v
+    }
+}

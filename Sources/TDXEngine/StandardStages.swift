@@ -1,0 +1,6 @@
+import TDXPlan
+
+/// The real stage bodies, by kind (DESIGN.md §4).
+public enum StandardStages {
+    public static var registry: StageRegistry { StageRegistry([]) }
+}
