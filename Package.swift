@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "TDXTasksTests", dependencies: ["TDXTasks", "TDXCore"]),
         .testTarget(name: "TDXRLTests", dependencies: ["TDXRL", "TDXTasks", "TDXCore"]),
         .testTarget(name: "TDXAnalysisTests", dependencies: ["TDXAnalysis", "TDXNumerics", "TDXCore"]),
-        .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXCore"]),
+        .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXPlan", "TDXStore", "TDXLang", "TDXCore"]),
         .testTarget(name: "TDXCLITests", dependencies: ["TDXCLI", "TDXCore"]),
     ],
     swiftLanguageModes: [.v6]

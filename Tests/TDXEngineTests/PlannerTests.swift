@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+import TDXCore
+@testable import TDXEngine
+import TDXLang
+import TDXPlan
+import TDXStore
+
+final class PlannerTests: XCTestCase {
+    func testGraphShapeAndKeys() throws {
+        let sb = try Sandbox()
+        let (plan, _) = try planAndRun(try sb.write(baseSpec), cache: sb.cache, run: false)
+        let ids = plan.graph.stages.map(\.id)
+        XCTAssertEqual(ids, ["model", "rollout", "activations[1]", "activations[5]", "activations[9]", "behaviour", "rl_variables",
+                             "sae[1]", "sae[5]", "sae[9]", "correlate[1]", "correlate[5]", "correlate[9]", "intervene[lesion]", "report"])
+        XCTAssertEqual(Set(plan.graph.stages.map(\.key)).count, ids.count, "keys are distinct")
+        XCTAssertEqual(plan.graph[id: "sae[5]"]?.inputs, ["activations[5]"])
+        XCTAssertTrue(plan.stages.allSatisfy { $0.status == .run && $0.reason == "new" })
+        // The sae stage reads only sae parameters and the seed.
+        XCTAssertEqual(Set(plan.graph[id: "sae[5]"]!.params.keys.map { $0.split(separator: ".")[0] }), ["sae", "seed"])
+    }
+
+    func testChangingOneParameterRerunsExactlyItsDescendants() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec)
+        try planAndRun(path, cache: sb.cache)
+        let cases: [(String, String, [String])] = [
+            ("sae { epochs = 5 }", "sae { epochs = 15 }", ["sae[1]", "sae[5]", "sae[9]"]),
+            ("fit behaviour {}", "fit behaviour { restarts = 3 }", ["behaviour"]),
+            ("agent myopic {}", "agent myopic { β = 2 }", ["rl_variables"]),
+            ("intervene lesion { layer = peak(td_error) }", "intervene lesion { layer = peak(td_error)  edit = scale(-10) }",
+             ["intervene[lesion]"]),
+            ("task two_step { experiments = 4", "task two_step { experiments = 5", ["rollout", "intervene[lesion]"]),
+        ]
+        for (old, new, roots) in cases {
+            try sb.write(baseSpec.replacingOccurrences(of: old, with: new))
+            let (plan, _) = try planAndRun(path, cache: sb.cache, run: false)
+            let expected = roots.reduce(into: Set<String>()) { $0.formUnion(plan.graph.descendants(of: $1)) }
+            XCTAssertEqual(Set(plan.toRun.map(\.stage.id)), expected, "after \(new)")
+            for r in roots {
+                let reason = plan.stages.first { $0.stage.id == r }!.reason
+                XCTAssertTrue(reason.hasPrefix("param "), "\(r): \(reason)")
+            }
+        }
+        let (sae, _) = try planAndRun(try sb.write(baseSpec.replacingOccurrences(of: "epochs = 5", with: "epochs = 15")), cache: sb.cache, run: false)
+        XCTAssertEqual(sae.stages.first { $0.stage.id == "sae[1]" }?.reason, "param sae.epochs 5 → 15")
+        XCTAssertEqual(sae.stages.first { $0.stage.id == "correlate[1]" }?.reason, "input sae[1] changed")
+        XCTAssertEqual(sae.stages.first { $0.stage.id == "rollout" }?.status, .cached)
+    }
+
+    func testCommentsAndFormattingRerunNothing() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec)
+        try planAndRun(path, cache: sb.cache)
+        let relaid = "// a comment\n" + baseSpec.replacingOccurrences(of: "  ", with: "\n  ").replacingOccurrences(of: "α", with: "alpha")
+            + "\n/* trailing */\n"
+        try sb.write(relaid)
+        let (plan, _) = try planAndRun(path, cache: sb.cache, run: false)
+        XCTAssertEqual(plan.toRun.map(\.stage.id), [])
+    }
+
+    func testBumpingACodeVersionRerunsThatKindAndDownstream() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec)
+        try planAndRun(path, cache: sb.cache)
+        let (plan, _) = try planAndRun(path, cache: sb.cache, versions: [.correlate: 2], run: false)
+        XCTAssertEqual(Set(plan.toRun.map(\.stage.id)), ["correlate[1]", "correlate[5]", "correlate[9]", "intervene[lesion]", "report"])
+        XCTAssertEqual(plan.stages.first { $0.stage.id == "correlate[5]" }?.reason, "code version 1 → 2")
+    }
+
+    func testSweepsExpandIntoInstances() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec.replacingOccurrences(of: "sae { epochs = 5 }", with: "sae { epochs = 5  β in [1e-5, 1e-4] }"))
+        let (plan, _) = try planAndRun(path, cache: sb.cache, run: false)
+        let ids = plan.graph.stages.map(\.id)
+        XCTAssertTrue(ids.contains("sae[5]{sae.beta=1e-5}"), "\(ids)")
+        XCTAssertTrue(ids.contains("sae[5]{sae.beta=0.0001}"), "\(ids)")
+        XCTAssertEqual(ids.filter { $0.hasPrefix("rollout") }, ["rollout"], "stages that do not read β are shared")
+        XCTAssertEqual(ids.filter { $0.hasPrefix("report") }.count, 2)
+    }
+
+    func testOnlyUntilForceAndJSON() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec)
+        let (until, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(until: ["sae[5]"]))
+        XCTAssertEqual(Set(until.toRun.map(\.stage.id)), ["model", "rollout", "activations[5]", "sae[5]"])
+        try planAndRun(path, cache: sb.cache)
+        let (forced, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(force: ["sae"]))
+        XCTAssertEqual(Set(forced.toRun.map(\.stage.id)), ["sae[1]", "sae[5]", "sae[9]"])
+        XCTAssertEqual(forced.toRun.first?.reason, "forced")
+        let json = forced.renderJSON()
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual((obj["summary"] as? [String: Int])?["run"], 3)
+        XCTAssertEqual((obj["stages"] as? [[String: Any]])?.count, forced.stages.count)
+        XCTAssertThrowsError(try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sea"])))
+    }
+}
