@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "TDXCore"),
         .target(name: "TDXLang", dependencies: ["TDXCore"]),
         .target(name: "TDXPlan", dependencies: ["TDXCore", "TDXLang"]),
-        .target(name: "TDXStore", dependencies: ["TDXCore", "CSQLite"]),
+        .target(name: "TDXStore", dependencies: ["TDXCore", "CSQLite"], swiftSettings: simd),
         .target(name: "TDXNumerics", dependencies: ["TDXCore", "CBLAS"], swiftSettings: simd),
         .target(name: "TDXModels", dependencies: ["TDXCore", "TDXNumerics", "CBLAS"], swiftSettings: simd),
         .target(name: "TDXTasks", dependencies: ["TDXCore"]),

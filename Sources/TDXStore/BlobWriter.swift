@@ -3,7 +3,7 @@ import Foundation
 
 /// Streams one blob into chunk rows inside the artifact's transaction. Memory use is at most one
 /// chunk buffer, and none when the caller writes chunk-sized, chunk-aligned spans (`[Float]`, `Data`).
-/// Each chunk is inserted while its leaves are hashed on the other cores.
+/// Each chunk is inserted while another core hashes it.
 public final class BlobWriter {
     let name: String
     let format: BlobFormat
@@ -52,24 +52,22 @@ public final class BlobWriter {
     public func write(_ data: Data) throws { try data.withUnsafeBytes { try write($0) } }
     public func write(floats: [Float]) throws { try floats.withUnsafeBytes { try write($0) } }
 
-    /// Inserts one chunk and hashes its leaves at the same time.
+    /// Inserts one chunk while another thread hashes it.
     private func flush(_ chunk: UnsafeRawBufferPointer) throws {
-        let leaves = (chunk.count + BlobDigest.leafSize - 1) / BlobDigest.leafSize
-        var digests = [[UInt8]](repeating: [], count: leaves)
         let insert = try db.statement("INSERT INTO chunk(blob_id, idx, data) VALUES (?, ?, ?)", [blobID, chunks])
         try insert.bindBlobNoCopy(chunk, at: 3)
         var insertError: Error?
-        // The connection is only touched by iteration 0 while this thread waits, so sharing it is safe.
+        var digests: [[UInt8]] = []
+        // Only iteration 0 touches the connection, while this thread waits, so sharing it is safe.
         let shared = SendableBox((insert, chunk))
         withUnsafeMutablePointer(to: &insertError) { errorSlot in
-            let errorBox = SendableBox(errorSlot)
-            digests.withUnsafeMutableBufferPointer { slots in
-                let slotsBox = SendableBox(slots)
-                DispatchQueue.concurrentPerform(iterations: leaves + 1) { i in
+            withUnsafeMutablePointer(to: &digests) { digestSlot in
+                let slots = SendableBox((errorSlot, digestSlot))
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
                     if i == 0 {
-                        do { try shared.value.0.run() } catch { errorBox.value.pointee = error }
+                        do { try shared.value.0.run() } catch { slots.value.0.pointee = error }
                     } else {
-                        slotsBox.value[i - 1] = BlobDigest.leafDigest(shared.value.1, leaf: i - 1)
+                        slots.value.1.pointee = BlobDigest.leafDigests(shared.value.1)
                     }
                 }
             }
