@@ -5,7 +5,7 @@ import TDXCore
 enum BenchCommand: Subcommand {
     static let name = "bench"
     static let summary = "Benchmarks (parse, …) with ratios against references"
-    static var benches: [any Subcommand.Type] { [ParseBench.self] }
+    static var benches: [any Subcommand.Type] { [ParseBench.self, CacheBenchCommand.self] }
 
     static var help: String {
         "Usage: tdx bench NAME [--json]\n\nBenchmarks:\n"
