@@ -1,0 +1,80 @@
+/// A text template with `{name}` placeholders, e.g. `"You receive {reward} points.\n"`.
+/// `{{` and `}}` write literal braces. Unknown placeholders are left for `validate` to report.
+public struct Template: Codable, Sendable, Hashable, ExpressibleByStringLiteral {
+    public var source: String
+
+    public init(_ source: String) { self.source = source }
+    public init(stringLiteral value: String) { self.source = value }
+
+    public init(from decoder: any Decoder) throws {
+        source = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(source)
+    }
+
+    private enum Piece { case literal(String), field(String) }
+
+    private var pieces: [Piece] {
+        var out: [Piece] = []
+        var literal = ""
+        var i = source.startIndex
+        while i < source.endIndex {
+            let c = source[i]
+            let next = source.index(after: i)
+            if c == "{", next < source.endIndex, source[next] == "{" {
+                literal.append("{"); i = source.index(after: next); continue
+            }
+            if c == "}", next < source.endIndex, source[next] == "}" {
+                literal.append("}"); i = source.index(after: next); continue
+            }
+            if c == "{", let close = source[next...].firstIndex(of: "}") {
+                if !literal.isEmpty { out.append(.literal(literal)); literal = "" }
+                out.append(.field(String(source[next..<close])))
+                i = source.index(after: close); continue
+            }
+            literal.append(c); i = next
+        }
+        if !literal.isEmpty { out.append(.literal(literal)) }
+        return out
+    }
+
+    /// Placeholder names used, in order.
+    public var fields: [String] {
+        pieces.compactMap { if case .field(let f) = $0 { return f } else { return nil } }
+    }
+
+    /// Problems when the template uses names outside `allowed` (for `validate()`).
+    public func problems(allowed: Set<String>, name: String) -> [String] {
+        fields.filter { !allowed.contains($0) }.map {
+            "\(name): unknown placeholder {\($0)}; allowed: \(allowed.sorted().map { "{\($0)}" }.joined(separator: ", "))"
+        }
+    }
+
+    /// Renders into a transcript. Fields listed in `events` become event spans (their value's text);
+    /// the others are plain text. Unknown fields render as empty text.
+    public func render(into t: inout Transcript, values: [String: String],
+                       events: [String: (EventKind, Int?, Double?)] = [:], episode: Int, step: Int) {
+        for p in pieces {
+            switch p {
+            case .literal(let s): t.append(s)
+            case .field(let f):
+                let v = values[f] ?? ""
+                if let (kind, state, value) = events[f] {
+                    t.appendEvent(v, kind: kind, episode: episode, step: step, state: state, value: value)
+                } else {
+                    t.append(v)
+                }
+            }
+        }
+    }
+
+    /// Plain rendering (no events).
+    public func render(_ values: [String: String]) -> String {
+        var t = Transcript()
+        render(into: &t, values: values, episode: 0, step: 0)
+        return t.text
+    }
+}
