@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import TDXCore
 @testable import TDXTasks
 
@@ -109,5 +110,25 @@ final class PromptTests: XCTestCase {
         XCTAssertEqual(t.fields, ["x", "y"])
         XCTAssertEqual(t.render(["x": "1", "y": "2"]), "a 1 {literal} 2!")
         XCTAssertEqual(t.problems(allowed: ["x"], name: "p").count, 1)
+    }
+}
+
+final class TaskConfigTests: XCTestCase {
+    func testTaggedDecodingAndBaselines() throws {
+        let t = try JSONDecoder().decode(TaskConfig.self, from: Data(#"{"kind": "grid_world", "size": 6}"#.utf8))
+        guard case .gridWorld(let g) = t else { return XCTFail("wrong kind") }
+        XCTAssertEqual(g.size, 6)
+        XCTAssertEqual(g.episodes, 20)
+        let back = try JSONDecoder().decode(TaskConfig.self, from: JSONEncoder().encode(t))
+        XCTAssertEqual(back, t)
+        XCTAssertThrowsError(try JSONDecoder().decode(TaskConfig.self, from: Data(#"{"kind": "maze"}"#.utf8)))
+        var config = TwoStepConfig(); config.experiments = 2
+        for b in BaselinePolicy.allCases {
+            var p = b.make()
+            XCTAssertEqual(TwoStep.play(config, experiment: 0, seed: 1, policy: &p).returns.count, 30)
+        }
+        let t0 = Date()
+        let runs = TwoStep.playAll(TwoStepConfig(), seed: 1) { _ in QAgentPolicy(alpha: 0.3, gamma: 0.9, beta: 5) }
+        print("two_step 100 x 30 rollout with the Q-agent: \(Date().timeIntervalSince(t0) * 1000) ms, \(runs.count) experiments")
     }
 }

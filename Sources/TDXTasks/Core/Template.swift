@@ -1,23 +1,28 @@
 /// A text template with `{name}` placeholders, e.g. `"You receive {reward} points.\n"`.
 /// `{{` and `}}` write literal braces. Unknown placeholders are left for `validate` to report.
 public struct Template: Codable, Sendable, Hashable, ExpressibleByStringLiteral {
-    public var source: String
+    public let source: String
+    /// `source` parsed once, so rendering does not rescan it.
+    private let pieces: [Piece]
 
-    public init(_ source: String) { self.source = source }
-    public init(stringLiteral value: String) { self.source = value }
+    public init(_ source: String) { self.source = source; pieces = Self.parse(source) }
+    public init(stringLiteral value: String) { self.init(value) }
 
     public init(from decoder: any Decoder) throws {
-        source = try decoder.singleValueContainer().decode(String.self)
+        self.init(try decoder.singleValueContainer().decode(String.self))
     }
+
+    public static func == (a: Template, b: Template) -> Bool { a.source == b.source }
+    public func hash(into h: inout Hasher) { h.combine(source) }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(source)
     }
 
-    private enum Piece { case literal(String), field(String) }
+    private enum Piece: Sendable { case literal(String), field(String) }
 
-    private var pieces: [Piece] {
+    private static func parse(_ source: String) -> [Piece] {
         var out: [Piece] = []
         var literal = ""
         var i = source.startIndex

@@ -95,4 +95,13 @@ public enum GraphWalk {
         return GraphExperiment(experiment: experiment, names: names, walk: walk, transcript: env.transcript,
                                nodeEvents: env.nodeEvents, steps: steps)
     }
+
+    /// Plays all `config.experiments` experiments, a fresh policy from `makePolicy` for each.
+    public static func playAll<P: Policy>(_ config: GraphConfig, seed: UInt64,
+                                          makePolicy: (Int) -> P) -> [GraphExperiment] {
+        (0..<config.experiments).map { e in
+            var p = makePolicy(e)
+            return play(config, experiment: e, seed: seed, policy: &p)
+        }
+    }
 }

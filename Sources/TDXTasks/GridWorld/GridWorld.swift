@@ -104,6 +104,17 @@ public enum GridWorld {
     }
 }
 
+extension GridWorld {
+    /// Plays all `config.experiments` experiments, a fresh policy from `makePolicy` for each.
+    public static func playAll<P: Policy>(_ config: GridWorldConfig, seed: UInt64,
+                                          makePolicy: (Int) -> P) -> [GridWorldExperiment] {
+        (0..<config.experiments).map { e in
+            var p = makePolicy(e)
+            return play(config, experiment: e, seed: seed, policy: &p)
+        }
+    }
+}
+
 /// Renders a Grid World trajectory with prediction slots.
 public struct GridWorldEnvironment: Environment {
     public let config: GridWorldConfig
