@@ -84,8 +84,8 @@ final class TwoStepTests: XCTestCase {
         c.transitions = .common(1.2)
         c.randomEpisodes = 40
         c.stage1Labels = ["X", "X"]
-        c.prompt.reward = "You get {points}."
-        XCTAssertEqual(c.validate().count, 4, "\(c.validate())")
+        c.prompt.reward = "You get {points}."  // unknown placeholder and {reward} missing
+        XCTAssertEqual(c.validate().count, 5, "\(c.validate())")
         let d = try JSONDecoder().decode(TwoStepConfig.self, from: Data(#"{"episodes": 12, "transitions": {"common": 0.7}}"#.utf8))
         XCTAssertEqual(d.episodes, 12)
         XCTAssertEqual(d.experiments, 100)

@@ -51,11 +51,17 @@ public struct Template: Codable, Sendable, Hashable, ExpressibleByStringLiteral 
         pieces.compactMap { if case .field(let f) = $0 { return f } else { return nil } }
     }
 
-    /// Problems when the template uses names outside `allowed` (for `validate()`).
-    public func problems(allowed: Set<String>, name: String) -> [String] {
-        fields.filter { !allowed.contains($0) }.map {
+    /// Problems when the template uses names outside `allowed`, or lacks one of `required` (the placeholders
+    /// whose spans events are aligned to), for `validate()`.
+    public func problems(allowed: Set<String>, required: Set<String> = [], name: String) -> [String] {
+        let used = fields
+        let unknown = used.filter { !allowed.contains($0) }.map {
             "\(name): unknown placeholder {\($0)}; allowed: \(allowed.sorted().map { "{\($0)}" }.joined(separator: ", "))"
         }
+        let missing = required.subtracting(used).sorted().map {
+            "\(name) must contain {\($0)} (its event is aligned there)"
+        }
+        return unknown + missing
     }
 
     /// Renders into a transcript. Fields listed in `events` become event spans (their value's text);

@@ -139,9 +139,9 @@ public struct GridWorldPrompt: Codable, Sendable, Hashable {
 
         """
     public var episode: Template = "\nEpisode {episode}.\n"
-    public var position: Template = "You are at {state}. You move"
-    public var outcome: Template = ". You get {reward} points.\n"
-    public var goalReached: Template = "You reached the goal.\n"
+    public var position: Template = "The agent is at {state}. It moves"
+    public var outcome: Template = ". It gets {reward} points.\n"
+    public var goalReached: Template = "It reached the goal.\n"
 
     public init() {}
 
@@ -160,8 +160,8 @@ public struct GridWorldPrompt: Codable, Sendable, Hashable {
     func problems() -> [String] {
         intro.problems(allowed: ["size"], name: "prompt.intro")
             + episode.problems(allowed: ["episode"], name: "prompt.episode")
-            + position.problems(allowed: ["state"], name: "prompt.position")
-            + outcome.problems(allowed: ["reward"], name: "prompt.outcome")
+            + position.problems(allowed: ["state"], required: ["state"], name: "prompt.position")
+            + outcome.problems(allowed: ["reward"], required: ["reward"], name: "prompt.outcome")
             + goalReached.problems(allowed: [], name: "prompt.goal_reached")
     }
 }

@@ -181,9 +181,9 @@ public struct TwoStepPrompt: Codable, Sendable, Hashable {
             + episode.problems(allowed: ["episode"], name: "prompt.episode")
             + stage1.problems(allowed: ["a", "b"], name: "prompt.stage1")
             + afterAnswer.problems(allowed: [], name: "prompt.after_answer")
-            + arrive.problems(allowed: ["state"], name: "prompt.arrive")
+            + arrive.problems(allowed: ["state"], required: ["state"], name: "prompt.arrive")
             + stage2.problems(allowed: ["a", "b", "state"], name: "prompt.stage2")
-            + reward.problems(allowed: ["reward"], name: "prompt.reward")
+            + reward.problems(allowed: ["reward"], required: ["reward"], name: "prompt.reward")
             + episodeEnd.problems(allowed: ["episode"], name: "prompt.episode_end")
     }
 }
