@@ -1,2 +1,0 @@
-// TDXRL: see DESIGN.md §2. Filled in by its issue.
-public enum TDXRLModule { public static let name = "TDXRL" }

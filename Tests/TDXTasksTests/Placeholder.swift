@@ -1,6 +1,0 @@
-import XCTest
-@testable import TDXTasks
-
-final class TDXTasksPlaceholderTests: XCTestCase {
-    func testModuleLinks() { XCTAssertFalse("TDXTasks".isEmpty) }
-}
