@@ -57,11 +57,10 @@ public final class Executor: @unchecked Sendable {
         let display = ProgressDisplay(io: io, total: plan.toRun.count)
 
         // Stages already cached: recorded as reused so history and reasons stay exact.
-        for p in plan.stages where p.status == .cached {
-            try store.record(StageRecord(stage: p.stage.id, kind: p.stage.kind.rawValue, key: p.stage.key, status: .cached,
-                                         cacheHit: true, reason: "cached"), run: runID)
-        }
-        try store.markUsed(plan.stages.filter { $0.status == .cached }.map(\.stage.key))
+        let cached = plan.stages.filter { $0.status == .cached }.map(\.stage)
+        try store.recordAll(cached.map { StageRecord(stage: $0.id, kind: $0.kind.rawValue, key: $0.key, status: .cached,
+                                                     cacheHit: true, reason: "cached") }, run: runID)
+        try store.markUsed(cached.map(\.key))
 
         let scheduler = Scheduler(stages: plan.toRun.map(\.stage),
                                   done: Set(plan.stages.filter { $0.status != .run }.map(\.stage.id)), cancelled: cancelled)
