@@ -108,10 +108,15 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: p, encoding: .utf8).contains("// c"))
     }
 
-    func testPendingCommandsSayNotImplementedAndExitTwo() {
-        let (c, _, err) = tdx("gc")
-        XCTAssertEqual(c, 2)
-        XCTAssertTrue(err.contains("not implemented yet"), err)
+    func testPlanJSONOnAFreshCache() throws {
+        let p = try tempSpec("tdx 1\ntask two_step { experiments = 2 }\nagent q_learning {}\nfit behaviour {}\n")
+        let (c, out, err) = tdx("plan", "--json", p)
+        XCTAssertEqual(c, 0, err)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        let stages = try XCTUnwrap(obj["stages"] as? [[String: Any]])
+        XCTAssertEqual(stages.map { $0["id"] as? String }, ["model", "rollout", "behaviour", "rl_variables", "report"])
+        XCTAssertTrue(stages.allSatisfy { $0["status"] as? String == "run" && $0["reason"] as? String == "new" })
+        XCTAssertEqual((obj["summary"] as? [String: Int])?["cached"], 0)
     }
 
     func testBenchParseRuns() {

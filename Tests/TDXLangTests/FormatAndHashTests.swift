@@ -20,7 +20,7 @@ final class FormatAndHashTests: XCTestCase {
     model llm {weights="smollm2-135m"}   // trailing
     task two_step {experiments = n episodes=10
       // about transitions
-      transitions=common(0.7) prompt = \"\"\"
+      transitions=common(0.7) prompt_intro = \"\"\"
           Line one.
             Line two.
           \"\"\"

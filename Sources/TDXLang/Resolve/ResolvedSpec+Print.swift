@@ -29,7 +29,9 @@ extension ResolvedSpec {
     }
 
     static func render(_ v: Value, indent: String) -> String {
-        if case .string(let s) = v, let t = tripleQuoted(s, indent: indent + "  ") { return t }
+        // Long multi-line texts (prompts) read best as `"""` blocks; short ones stay on one line.
+        if case .string(let s) = v, s.count >= 60, s.filter({ $0 == "\n" }).count >= 2,
+           let t = tripleQuoted(s, indent: indent + "  ") { return t }
         return v.canonical
     }
 
