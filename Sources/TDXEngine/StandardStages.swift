@@ -2,5 +2,7 @@ import TDXPlan
 
 /// The real stage bodies, by kind (DESIGN.md §4).
 public enum StandardStages {
-    public static var registry: StageRegistry { StageRegistry([]) }
+    public static var registry: StageRegistry {
+        StageRegistry([RolloutStage(), BehaviourStage(), VariablesStage(), ReportStage()])
+    }
 }

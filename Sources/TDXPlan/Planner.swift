@@ -96,12 +96,6 @@ public struct Planner {
         }
         func ref(_ base: String) -> String { idOf[base] ?? base }
 
-        // model
-        let modelBlock = spec.model
-        var modelParams = params(modelBlock, skip: ["batch"])
-        modelParams["model.identity"] = .string(model.digest)
-        add("model", .model, params: modelParams, inputs: [])
-
         // rollout: the task, the seed, and any agent that acts or generates behaviour
         let task = spec.task
         var rolloutParams = params(task).merging(seed) { a, _ in a }
@@ -118,11 +112,17 @@ public struct Planner {
                 if let agent { rolloutParams.merge(params(agent)) { a, _ in a } }
             }
         }
+        // model: only when a stage runs the language model
+        let wantsActivations = spec.block("sae") != nil || spec.block("correlate") != nil || spec.block("geometry") != nil
+        if usesLLM || wantsActivations {
+            var modelParams = params(spec.model, skip: ["batch"])
+            modelParams["model.identity"] = .string(model.digest)
+            add("model", .model, params: modelParams, inputs: [])
+        }
         add("rollout", .rollout, params: rolloutParams, inputs: usesLLM ? [ref("model")] : [])
 
         // activations[L], computed together in one pass per transcript
         var layers: [Int] = []
-        let wantsActivations = spec.block("sae") != nil || spec.block("correlate") != nil || spec.block("geometry") != nil
         if wantsActivations, let a = spec.block("activations") {
             let v = variant["activations.layers"] ?? a["layers"] ?? .symbol("all")
             layers = v.symbolValue == "all" ? Array(0..<model.blocks) : (v.intList ?? [])
@@ -169,6 +169,7 @@ public struct Planner {
         }
         var reportParams = params(spec.block("report"))
         reportParams["spec.digest"] = .string(spec.digest)
+        if idOf["model"] != nil { reportParams["model.identity"] = .string(model.digest) }
         add("report", .report, params: reportParams, inputs: out.map(\.id))
         return out
     }

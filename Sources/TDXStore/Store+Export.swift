@@ -32,7 +32,10 @@ extension Store {
             case .text: ext = "txt"
             case .bytes: ext = "bin"
             }
-            let base = (name as NSString).pathExtension == ext ? name : name + "." + ext
+            // Text and raw blobs named with an extension (`report.md`, `fig.svg`) keep their name.
+            let own = (name as NSString).pathExtension
+            let keep = own == ext || (!own.isEmpty && [BlobFormat.text, .bytes].contains(reader.info.format))
+            let base = keep ? name : name + "." + ext
             let target = (directory as NSString).appendingPathComponent(base.replacingOccurrences(of: "/", with: "_"))
             let temp = target + ".partial-\(getpid())"
             guard FileManager.default.createFile(atPath: temp, contents: nil),

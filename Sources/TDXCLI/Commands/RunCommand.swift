@@ -17,11 +17,12 @@ enum RunCommand: Subcommand {
       --only, --until, --force STAGE   As for `tdx plan`
       --jobs N       Independent stages run at once (default: half the cores, at least 1)
       --cache PATH   Cache file (default: TDX_CACHE, else .tdx/cache.sqlite beside the spec)
+      --results DIR  Where the report goes (default: Results/<spec name> in the current directory)
 
     """
 
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
-        let args = try Arguments(arguments, flags: ["--dry-run"], options: ["--only", "--until", "--force", "--cache", "--jobs"])
+        let args = try Arguments(arguments, flags: ["--dry-run"], options: ["--only", "--until", "--force", "--cache", "--jobs", "--results"])
         guard args.positionals.count == 1 else { throw UsageError("tdx run takes one spec file", help: "tdx run specs/quick.tdx") }
         let (spec, specPath, _, plan, engine) = try EngineSupport.plan(args.positionals[0], args: args, io: io)
         if args.has("--dry-run") { io.out(plan.renderText(color: io.isTTY)); return 0 }
@@ -42,6 +43,11 @@ enum RunCommand: Subcommand {
             let reused = plan.cachedCount + s.reused.count
             io.err(String(format: "Done: %d computed, %d reused in %.2f s (run %lld; `tdx log` shows timings).\n",
                           s.computed.count, reused, Date().timeIntervalSince(t0), s.runID))
+            let results = args.value("--results") ?? "Results/" + URL(fileURLWithPath: specPath).deletingPathExtension().lastPathComponent
+            for dir in try Results.write(plan: plan, storePath: EngineSupport.storePath(spec: specPath, args: args, io: io),
+                                         to: EngineSupport.absolute(results, io: io)) {
+                io.err("Report: \(dir)/report.md\n")
+            }
             return 0
         } catch ExecutorError.interrupted {
             io.err("Interrupted: finished stages are cached; `tdx run \(args.positionals[0])` resumes.\n")

@@ -1,0 +1,41 @@
+import Foundation
+import TDXCore
+import TDXPlan
+import TDXStore
+
+/// Writes the report stages' cached files (report.md, *.svg, *.csv) into the results directory.
+/// The report lives in the cache; this only materialises it, so a fully cached run still refreshes it.
+enum Results {
+    static func write(plan: Plan, storePath: String, to directory: String) throws -> [String] {
+        let store = try Store(path: storePath)
+        let reports = plan.graph.stages.filter { $0.kind == .report }
+        var dirs: [String] = []
+        for r in reports where try store.hasArtifact(r.key) {
+            // Sweep variants get one sub-directory each, named by their swept values.
+            let dir = reports.count == 1 ? directory
+                : directory + "/" + String(r.id.dropFirst("report".count)).filter { !"{}".contains($0) }.replacingOccurrences(of: ",", with: "_")
+            try replaceDirectory(dir) { tmp in _ = try store.exportAll(key: r.key, to: tmp) }
+            dirs.append(dir)
+        }
+        return dirs
+    }
+
+    /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.
+    /// An existing `dir` is replaced only if it holds a tdx report (report.md) or nothing.
+    static func replaceDirectory(_ dir: String, _ fill: (String) throws -> Void) throws {
+        let fm = FileManager.default
+        let tmp = dir + ".partial-\(getpid())"
+        try? fm.removeItem(atPath: tmp)
+        try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        do { try fill(tmp) } catch { try? fm.removeItem(atPath: tmp); throw error }
+        if fm.fileExists(atPath: dir) {
+            let contents = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+            guard contents.isEmpty || contents.contains("report.md") else {
+                try? fm.removeItem(atPath: tmp)
+                throw UsageError("\(dir) exists and is not a tdx report directory", help: "choose another place with --results DIR")
+            }
+            try fm.removeItem(atPath: dir)
+        }
+        try fm.moveItem(atPath: tmp, toPath: dir)
+    }
+}
