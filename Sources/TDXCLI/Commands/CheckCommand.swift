@@ -24,7 +24,7 @@ enum CheckCommand: Subcommand {
         let json = args.has("--json")
         if args.has("--resolved") {
             guard args.positionals.count == 1 else { throw UsageError("--resolved takes exactly one file") }
-            let result = Frontend.check(path: args.positionals[0])
+            let result = SpecLoading.check(args.positionals[0])
             guard let spec = result.spec else { SpecLoading.report(result, io: io, json: json); return 1 }
             io.out(spec.canonicalText)
             return 0
@@ -32,7 +32,7 @@ enum CheckCommand: Subcommand {
         var failed = false
         var allJSON: [String] = []
         for path in args.positionals {
-            let result = Frontend.check(path: path)
+            let result = SpecLoading.check(path)
             failed = failed || result.hasErrors
             if json {
                 allJSON.append(DiagnosticRenderer(sources: result.sources).json(result.diagnostics))

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+import TDXCore
+@testable import TDXEngine
+import TDXLang
+import TDXPlan
+import TDXRL
+import TDXStore
+import TDXTasks
+
+final class StandardStagesTests: XCTestCase {
+    private func defaults(_ kind: String) throws -> Params {
+        let spec = try XCTUnwrap(Frontend.check(text: "tdx 1\ntask \(kind) {}\n", path: "d.tdx").spec)
+        let values = Dictionary(uniqueKeysWithValues: spec.task!.params.map { ("task.\($0.name)", $0.value) })
+        return Params(values, prefix: "task")
+    }
+
+    /// The schema's defaults (what `check --resolved` prints) are the task library's defaults.
+    func testSchemaDefaultsMatchTheTaskLibrary() throws {
+        XCTAssertEqual(SpecConfigs.twoStep(try defaults("two_step")), TwoStepConfig())
+        let grid = SpecConfigs.gridWorld(try defaults("grid_world"), agent: nil)
+        XCTAssertEqual(grid.prompt, GridWorldPrompt())
+        XCTAssertEqual(grid.actionLabels, GridWorldConfig().actionLabels)
+        XCTAssertEqual(grid.size, GridWorldConfig().size)
+        let graph = SpecConfigs.graph(try defaults("graph"))
+        XCTAssertEqual(graph.intro, GraphConfig().intro)
+        XCTAssertEqual(graph.separator, GraphConfig().separator)
+        XCTAssertEqual(graph.graph, GraphConfig().graph)
+    }
+
+    func testLibraryValidationReachesCheck() throws {
+        let spec = try XCTUnwrap(Frontend.check(text: "tdx 1\ntask two_step { stage1_labels = [\"X\", \"X\"] }\n", path: "v.tdx").spec)
+        let d = SpecValidation.diagnostics(spec)
+        XCTAssertEqual(d.count, 1)
+        XCTAssertTrue(d[0].message.contains("stage1_labels"), d[0].message)
+    }
+
+    /// specs/two_step_agent.tdx's pipeline (smaller): rollout → behaviour fit → RL variables → report,
+    /// through the executor, and the behaviour export in the documented JSON shape.
+    func testTwoStepAgentEndToEnd() throws {
+        let sb = try Sandbox()
+        let text = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("specs/two_step_agent.tdx").path, encoding: .utf8)
+            .replacingOccurrences(of: "experiments = 100", with: "experiments = 30")
+            .replacingOccurrences(of: "models = [q_learning, myopic, repetition]", with: "models = [q_learning, myopic, repetition]\n  restarts = 3")
+        let path = try sb.write(text)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let store = try Store(path: sb.cache)
+        let plan = try engine.plan(spec, specPath: path, store: store)
+        XCTAssertEqual(plan.graph.stages.map(\.id), ["rollout", "behaviour", "rl_variables", "report"])
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let out = sb.dir.appendingPathComponent("export").path
+        let files = try store.exportAll(key: plan.graph[id: "behaviour"]!.key, to: out)
+        XCTAssertEqual(files.map { URL(fileURLWithPath: $0).lastPathComponent }, ["behaviour.json"])
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
+        let models = try XCTUnwrap(obj["models"] as? [[String: Any]])
+        XCTAssertEqual(models.compactMap { $0["name"] as? String }, ["q_learning", "myopic", "repetition"])
+        for m in models { for k in ["nll", "aic", "bic", "params"] { XCTAssertNotNil(m[k], k) } }
+        let q = try XCTUnwrap(models.first { $0["name"] as? String == "q_learning" }?["params"] as? [String: Double])
+        XCTAssertEqual(q["alpha"]!, 0.3, accuracy: 0.1)
+        XCTAssertEqual(q["beta"]!, 5, accuracy: 1.5)
+        // Q-learning explains a Q-learner's choices best.
+        let nll = Dictionary(uniqueKeysWithValues: models.map { ($0["name"] as! String, $0["nll"] as! Double) })
+        XCTAssertLessThan(nll["q_learning"]!, nll["myopic"]!)
+        // Variables are aligned to transcript events.
+        let vars = try VariablesData.decode(try store.readString(key: plan.graph[id: "rl_variables"]!.key, blob: "variables"))
+        XCTAssertEqual(vars.experiments.count, 30)
+        XCTAssertTrue(vars.names.contains("sim.td_error"), "\(vars.names)")
+        let td = vars.experiments[0]["sim.td_error"]!
+        XCTAssertEqual(td.events.count, 60)  // two steps per episode
+        let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
+        XCTAssertTrue(report.contains(spec.digest))
+        XCTAssertTrue(report.contains("## Model comparison"))
+    }
+}
