@@ -35,7 +35,7 @@ enum Kernels {
     }
 
     /// Rotates adjacent pairs (2i, 2i+1) of each head of one row by angle pos·θᵢ.
-    static func rope(_ v: UnsafeMutablePointer<Float>, heads: Int, headDim hd: Int, cos: [Float], sin: [Float]) {
+    static func rope(_ v: UnsafeMutablePointer<Float>, heads: Int, headDim hd: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
         for h in 0..<heads {
             let p = v + h * hd
             for i in 0..<(hd / 2) {

