@@ -3,7 +3,7 @@
 /// Positions are absolute indices in a sequence, counting any prefix already in its KV cache; read-outs
 /// and edits can only name the positions computed in this pass. Block numbering: block 0 is the first
 /// transformer block; "after block b" is the residual stream leaving block b (before block b+1's norm).
-public struct ForwardRequest: Sendable {
+public struct ForwardRequest: Sendable, Codable {
     public var sequences: [[Int]]
     /// Per sequence, positions whose next-token logits are returned (empty: none).
     public var logitPositions: [[Int]]
@@ -25,8 +25,8 @@ public struct ForwardRequest: Sendable {
 
 /// A change to the residual stream after a block at some positions of some sequences. Captures at the
 /// same block see the edited stream.
-public struct ResidualEdit: Sendable {
-    public enum Operation: Sendable {
+public struct ResidualEdit: Sendable, Codable {
+    public enum Operation: Sendable, Codable {
         /// x ← x + v  (v: [d])
         case add([Float])
         /// x ← SAE reconstruction + SAE error (the identity up to rounding; the control condition).
@@ -45,7 +45,7 @@ public struct ResidualEdit: Sendable {
     }
 }
 
-public struct ForwardResult: Sendable {
+public struct ForwardResult: Sendable, Codable {
     /// Per sequence: [logitPositions.count × V].
     public var logits: [[Float]]
     /// Per sequence: [captureBlocks.count × capturePositions.count × d].

@@ -98,7 +98,7 @@ extension LanguageModel {
                     for p in e.positions { applyEdit(e.operation, to: &x, row: rowStart[s] + p - startPos[s]) }
                 }
             }
-            if let bi = r.captureBlocks.firstIndex(of: l) {
+            for (bi, b) in r.captureBlocks.enumerated() where b == l {
                 for s in 0..<S {
                     let ps = r.capturePositions[s]
                     for (pi, p) in ps.enumerated() {

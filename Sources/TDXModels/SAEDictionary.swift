@@ -3,8 +3,8 @@
 ///
 /// x̂ = (x − shift)·scale;  f = act((x̂ − b_dec·[subtractDecoderBias])·W_enc + b_enc);
 /// x̂′ = f·W_dec + b_dec;  reconstruction x′ = x̂′/scale + shift;  error e = x − x′.
-public struct SAEDictionary: Sendable {
-    public enum Activation: Sendable, Equatable { case relu, topK(Int) }
+public struct SAEDictionary: Sendable, Codable {
+    public enum Activation: Sendable, Equatable, Codable { case relu, topK(Int) }
 
     public var inputDim: Int
     public var latentCount: Int
@@ -73,8 +73,8 @@ public struct SAEDictionary: Sendable {
 }
 
 /// How one latent is changed by an SAE edit.
-public struct LatentEdit: Sendable, Equatable {
-    public enum Action: Sendable, Equatable {
+public struct LatentEdit: Sendable, Equatable, Codable {
+    public enum Action: Sendable, Equatable, Codable {
         case zero
         case scale(Float)
         /// Sets the latent's activation to this value (steering "clamp").

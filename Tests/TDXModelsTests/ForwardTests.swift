@@ -164,6 +164,19 @@ final class ForwardTests: XCTestCase {
         XCTAssertTrue(zip(f, f.dropFirst()).allSatisfy { $0 <= $1 })
     }
 
+    func testRequestRoundTripsThroughJSON() throws {
+        let sae = Self.randomSAE(d: 4, latents: 3, seed: 1)
+        let r = ForwardRequest(sequences: [[1, 2], [3]], captureBlocks: [1], capturePositions: [[1], [0]], edits: [
+            ResidualEdit(block: 0, sequences: [1], positions: [0], operation: .add([1, 2, 3, 4])),
+            ResidualEdit(block: 1, positions: [1], operation: .saeLatents(sae, [LatentEdit(latent: 2, action: .clamp(3))]))])
+        let back = try JSONDecoder().decode(ForwardRequest.self, from: JSONEncoder().encode(r))
+        XCTAssertEqual(back.sequences, r.sequences)
+        XCTAssertEqual(back.logitPositions, [[1], [0]])
+        guard case .saeLatents(let s2, let e2) = back.edits[1].operation else { return XCTFail() }
+        XCTAssertEqual(s2.decoder, sae.decoder)
+        XCTAssertEqual(e2, [LatentEdit(latent: 2, action: .clamp(3))])
+    }
+
     func testBadRequests() throws {
         let m = try Self.tiny()
         XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[]])))
