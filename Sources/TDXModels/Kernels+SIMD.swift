@@ -6,8 +6,12 @@ extension Kernels {
     /// bits. Relative error below 2e-7 on [-87, 88]; inputs outside saturate (0 or ~3.4e38).
     @inline(__always)
     static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let xc = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-        let n = (xc * 1.442695041).rounded(.toNearestOrEven)
+        var xc = x.replacing(with: SIMD8(repeating: -87.3), where: x .< -87.3)
+        xc.replace(with: SIMD8(repeating: 88.3), where: xc .> 88.3)
+        // n = round(x·log2 e) by the 1.5·2²³ trick; its low mantissa bits then hold n as an integer.
+        let magic = SIMD8<Float>(repeating: 12582912)
+        let t = magic.addingProduct(xc, SIMD8(repeating: 1.442695041))
+        let n = t - magic
         // r = x − n·ln2 in two steps for accuracy (Cephes expf constants).
         var r = xc.addingProduct(n, SIMD8(repeating: -0.693359375))
         r = r.addingProduct(n, SIMD8(repeating: 2.12194440e-4))
@@ -17,9 +21,8 @@ extension Kernels {
         p = SIMD8(repeating: 4.1665795894e-2).addingProduct(p, r)
         p = SIMD8(repeating: 1.6666665459e-1).addingProduct(p, r)
         p = SIMD8(repeating: 5.0000001201e-1).addingProduct(p, r)
-        let r2 = r * r
-        let e = (p * r2 + r) + 1
-        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let e = (p * (r * r) + r) + 1
+        let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return e * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 
@@ -29,7 +32,11 @@ extension Kernels {
         var mx8 = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         let raw = UnsafeMutableRawPointer(row)
-        while j < v8 { mx8 = pointwiseMax(mx8, raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)); j += 8 }
+        while j < v8 {
+            let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+            mx8.replace(with: v, where: v .> mx8)
+            j += 8
+        }
         var mx = mx8.max()
         for k in v8..<valid { mx = max(mx, row[k]) }
         let m8 = SIMD8<Float>(repeating: mx)

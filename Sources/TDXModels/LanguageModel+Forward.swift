@@ -152,32 +152,40 @@ extension LanguageModel {
     }
 
     /// keys/values: [T × KV·hd] with row stride ld. Queries go in blocks of 64 rows, each against only
-    /// the keys it can see, so the causal half of the score matrix is never computed.
+    /// the keys it can see, so the causal half of the score matrix is never computed. Heads are split
+    /// across threads, each running single-threaded BLAS on its own score buffer: many small products
+    /// parallelise better this way than inside BLAS.
     private func attend(qkv: [Float], qRow0 r0: Int, n: Int, prefix P: Int, keys: UnsafePointer<Float>,
                         values: UnsafePointer<Float>, ld: Int, out att: inout [Float]) {
         let c = config
         let hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, qkvDim = c.qkvDim
         let scale = 1 / Float(hd).squareRoot()
         let qb = 64
-        var scores = [Float](repeating: 0, count: min(n, qb) * (P + n))   // [qb × T_visible]
-        qkv.withUnsafeBufferPointer { qp in
-            att.withUnsafeMutableBufferPointer { ap in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    let sc = sp.baseAddress!
-                    for h in 0..<H {
+        let workers = min(Self.threads, H)
+        let blasThreads = openblas_get_num_threads()
+        if workers > 1 { openblas_set_num_threads(1) }
+        defer { if workers > 1 { openblas_set_num_threads(blasThreads) } }
+        qkv.withUnsafeBufferPointer { qbuf in
+            att.withUnsafeMutableBufferPointer { abuf in
+                let qp = SendablePointer(UnsafeMutablePointer(mutating: qbuf.baseAddress!)), ap = SendablePointer(abuf.baseAddress!)
+                let kp = SendablePointer(UnsafeMutablePointer(mutating: keys)), vp = SendablePointer(UnsafeMutablePointer(mutating: values))
+                Kernels.parallelRows(H, parts: workers) { heads in
+                    let sc = UnsafeMutablePointer<Float>.allocate(capacity: min(n, qb) * (P + n))   // [qb × T_visible]
+                    defer { sc.deallocate() }
+                    for h in heads {
                         let g = h / (H / KV)
                         var i0 = 0
                         while i0 < n {
                             let m = min(qb, n - i0), T = P + i0 + m
                             // scores[m × T] = q_h[i0..<i0+m] · k_g[0..<T]ᵀ / √hd
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(T), Int32(hd), scale,
-                                        qp.baseAddress! + (r0 + i0) * qkvDim + h * hd, Int32(qkvDim), keys + g * hd, Int32(ld),
+                                        qp.p + (r0 + i0) * qkvDim + h * hd, Int32(qkvDim), kp.p + g * hd, Int32(ld),
                                         0, sc, Int32(T))
                             for i in 0..<m { Kernels.softmaxPrefixSIMD(sc + i * T, valid: P + i0 + i + 1, count: T) }
                             // att_h[m × hd] = scores[m × T] · v_g[0..<T]
                             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hd), Int32(T), 1,
-                                        sc, Int32(T), values + g * hd, Int32(ld),
-                                        0, ap.baseAddress! + (r0 + i0) * H * hd + h * hd, Int32(H * hd))
+                                        sc, Int32(T), vp.p + g * hd, Int32(ld),
+                                        0, ap.p + (r0 + i0) * H * hd + h * hd, Int32(H * hd))
                             i0 += m
                         }
                     }
