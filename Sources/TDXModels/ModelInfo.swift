@@ -15,14 +15,23 @@ struct ModelInfo {
         var isDir: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
         if isDir.boolValue {
-            let m = try LanguageModel.loadSafetensors(path: path)
-            format = "safetensors"; architecture = "llama"
-            config = Self.describe(m.config)
-            tensors = []
-            f32Bytes = m.config.parameterCount * 4
-            fileBytes = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).reduce(0) {
-                $0 + ((try? FileManager.default.attributesOfItem(atPath: path + "/" + $1)[.size] as? Int) ?? 0)
+            let dir = URL(fileURLWithPath: path)
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted()
+            guard !files.isEmpty else { throw ModelError.fileNotFound("\(path)/*.safetensors") }
+            let st = try files.map { try SafetensorsFile(path: dir.appendingPathComponent($0).path) }
+            let cfgURL = dir.appendingPathComponent("config.json")
+            guard let data = try? Data(contentsOf: cfgURL),
+                  let cfg = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ModelError.fileNotFound(cfgURL.path) }
+            format = "safetensors"
+            architecture = (cfg["model_type"] as? String) ?? "?"
+            config = cfg.keys.sorted().compactMap { k in
+                if let v = cfg[k] as? String { return (k, JSONText.string(v)) }
+                if let v = cfg[k] as? NSNumber { return (k, v.stringValue) }
+                return nil
             }
+            tensors = st.flatMap { f in f.entries.map { ($0.key, $0.value.dtype, $0.value.shape) } }.sorted { $0.0 < $1.0 }
+            f32Bytes = tensors.reduce(0) { $0 + $1.dims.reduce(1, *) * 4 }
+            fileBytes = st.reduce(0) { $0 + $1.file.count }
             return
         }
         let g = try GGUFFile(path: path)

@@ -32,6 +32,25 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual((info["tensors"] as! [Any]).count, 272)
     }
 
+    func testInfoOnTinyModels() throws {
+        let tiny = TinyModel(seed: 1, quantizedAs: .q4_K)
+        let dir = temporaryDirectory()
+        try tiny.writeSafetensors(to: dir.appendingPathComponent("hf"))
+        try Data(tiny.gguf(.q4_K)).write(to: dir.appendingPathComponent("t.gguf"))
+        let a = Capture()
+        XCTAssertEqual(try ModelCommand.run(["info", "--model", dir.appendingPathComponent("hf").path, "--json"], io: a.io()), 0)
+        let info = try JSONSerialization.jsonObject(with: Data(a.out.utf8)) as! [String: Any]
+        XCTAssertEqual(info["format"] as? String, "safetensors")
+        XCTAssertEqual((info["tensors"] as! [Any]).count, 21)
+        let b = Capture()
+        XCTAssertEqual(try ModelCommand.run(["info", "--model", dir.appendingPathComponent("t.gguf").path], io: b.io()), 0)
+        XCTAssertTrue(b.out.contains("Q4_K"), b.out)
+        XCTAssertTrue(b.out.contains("architecture: llama"))
+        let c = Capture()
+        XCTAssertEqual(try ModelCommand.run(["tokenize", "--model", dir.appendingPathComponent("hf").path, "--text", "the", "--json"], io: c.io()), 0)
+        XCTAssertEqual(c.out, "{\"ids\":[116,257]}\n")
+    }
+
     func testUsageErrors() {
         XCTAssertThrowsError(try ModelCommand.run(["logits"], io: Capture().io())) { XCTAssertTrue($0 is UserError) }
         XCTAssertThrowsError(try ModelCommand.run(["frobnicate"], io: Capture().io())) { XCTAssertTrue($0 is UserError) }
