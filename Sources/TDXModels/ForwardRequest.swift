@@ -1,0 +1,58 @@
+/// One batched forward pass: several token sequences of different lengths, with read-outs and edits.
+///
+/// Positions are absolute indices in a sequence, counting any prefix already in its KV cache; read-outs
+/// and edits can only name the positions computed in this pass. Block numbering: block 0 is the first
+/// transformer block; "after block b" is the residual stream leaving block b (before block b+1's norm).
+public struct ForwardRequest: Sendable, Codable {
+    public var sequences: [[Int]]
+    /// Per sequence, positions whose next-token logits are returned (empty: none).
+    public var logitPositions: [[Int]]
+    /// Blocks after which the residual stream is captured.
+    public var captureBlocks: [Int]
+    /// Per sequence, positions captured (empty: none).
+    public var capturePositions: [[Int]]
+    public var edits: [ResidualEdit]
+
+    public init(sequences: [[Int]], logitPositions: [[Int]]? = nil, captureBlocks: [Int] = [],
+                capturePositions: [[Int]]? = nil, edits: [ResidualEdit] = []) {
+        self.sequences = sequences
+        self.logitPositions = logitPositions ?? sequences.map { [$0.count - 1] }
+        self.captureBlocks = captureBlocks
+        self.capturePositions = capturePositions ?? sequences.map { _ in [] }
+        self.edits = edits
+    }
+}
+
+/// A change to the residual stream after a block at some positions of some sequences. Captures at the
+/// same block see the edited stream.
+public struct ResidualEdit: Sendable, Codable {
+    public enum Operation: Sendable, Codable {
+        /// x ← x + v  (v: [d])
+        case add([Float])
+        /// x ← SAE reconstruction + SAE error (the identity up to rounding; the control condition).
+        case saeReconstruct(SAEDictionary)
+        /// x ← decode(f′) + error, f′ = f with the listed latents changed: only their decoder contribution moves.
+        case saeLatents(SAEDictionary, [LatentEdit])
+    }
+    public var block: Int
+    /// Sequence indices in the request; nil applies to every sequence.
+    public var sequences: [Int]?
+    public var positions: [Int]
+    public var operation: Operation
+
+    public init(block: Int, sequences: [Int]? = nil, positions: [Int], operation: Operation) {
+        self.block = block; self.sequences = sequences; self.positions = positions; self.operation = operation
+    }
+}
+
+public struct ForwardResult: Sendable, Codable {
+    /// Per sequence: [logitPositions.count × V].
+    public var logits: [[Float]]
+    /// Per sequence: [captureBlocks.count × capturePositions.count × d].
+    public var residuals: [[Float]]
+
+    /// Logits of sequence s at its i-th requested position.
+    public func logits(sequence s: Int, index i: Int, vocab: Int) -> ArraySlice<Float> {
+        logits[s][(i * vocab)..<((i + 1) * vocab)]
+    }
+}

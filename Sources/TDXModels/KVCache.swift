@@ -1,0 +1,24 @@
+/// Keys and values of one sequence's processed prefix, per block, so later tokens can be appended
+/// without recomputing it. Keys are stored after RoPE.
+public final class KVCache: @unchecked Sendable {
+    public let config: LlamaConfig
+    /// Number of positions cached.
+    public internal(set) var count = 0
+    var keys: [[Float]]     // per block: [count × KV·hd]
+    var values: [[Float]]   // per block: [count × KV·hd]
+
+    public init(config: LlamaConfig) {
+        self.config = config
+        keys = Array(repeating: [], count: config.blockCount)
+        values = Array(repeating: [], count: config.blockCount)
+    }
+
+    /// An independent copy (to branch several continuations from one prefix).
+    public func copy() -> KVCache {
+        let c = KVCache(config: config)
+        c.count = count; c.keys = keys; c.values = values
+        return c
+    }
+
+    public var byteCount: Int { keys.reduce(0) { $0 + $1.count } * 8 }
+}

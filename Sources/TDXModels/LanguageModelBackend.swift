@@ -1,0 +1,18 @@
+/// What tdx needs from a language model, whether in process or behind the JSON-lines worker protocol of
+/// DESIGN §7 (load model; forward a batch of token sequences; logits at given positions; residual
+/// activations after given blocks at given positions; edits).
+public protocol LanguageModelBackend: AnyObject, Sendable {
+    /// Architecture facts the planner and analysis need (block count, width, vocabulary).
+    var config: LlamaConfig { get }
+    /// Where the weights came from (path, or a remote model id).
+    var source: String { get }
+    func tokenize(_ text: String, addSpecial: Bool) throws -> [Int]
+    func detokenize(_ ids: [Int]) throws -> String
+    /// One batched pass; `caches` (one per sequence, or nil) continue earlier passes where supported.
+    func forward(_ request: ForwardRequest, caches: [KVCache?]?) throws -> ForwardResult
+}
+
+extension LanguageModel: LanguageModelBackend {
+    public func tokenize(_ text: String, addSpecial: Bool) throws -> [Int] { tokenizer.encode(text, addSpecial: addSpecial) }
+    public func detokenize(_ ids: [Int]) throws -> String { tokenizer.decode(ids) }
+}

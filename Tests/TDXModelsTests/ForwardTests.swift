@@ -1,0 +1,217 @@
+import Foundation
+import TDXCore
+import XCTest
+@testable import TDXModels
+
+final class ForwardTests: XCTestCase {
+    nonisolated(unsafe) static var cached: LanguageModel?
+
+    static func tiny() throws -> LanguageModel {
+        if let m = cached { return m }
+        let url = temporaryDirectory().appendingPathComponent("tiny.gguf")
+        try Data(TinyModel(seed: 5, quantizedAs: .f32).gguf(.f32)).write(to: url)
+        let m = try LanguageModel.load(path: url.path)
+        cached = m
+        return m
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ tol: Float = 1e-4, _ msg: String = "", line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, msg, line: line)
+        let err = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(err, tol * max(1, b.map(abs).max() ?? 0), msg, line: line)
+    }
+
+    func testLinearMatchesNaiveOnOddShapes() {
+        var rng = SeededRNG(seed: 1)
+        for (n, k, m) in [(1, 1, 1), (3, 7, 5), (17, 33, 9), (2, 130, 67)] {
+            let x = (0..<(n * k)).map { _ in Float(rng.normal()) }, w = (0..<(m * k)).map { _ in Float(rng.normal()) }
+            var y = [Float](repeating: 0, count: n * m)
+            Kernels.linear(x, rows: n, inDim: k, w, outDim: m, &y)
+            assertClose(y, Kernels.linearNaive(x, rows: n, inDim: k, w, outDim: m), 1e-5)
+        }
+    }
+
+    func testKVCacheIncrementalEqualsFullRecompute() throws {
+        let m = try Self.tiny()
+        let seq = [3, 99, 260, 17, 45, 200, 8, 150, 42, 11]
+        let full = try m.forward(ForwardRequest(sequences: [seq], logitPositions: [Array(0..<seq.count)],
+                                                captureBlocks: [1], capturePositions: [[9]]))
+        let cache = KVCache(config: m.config)
+        let a = try m.forward(ForwardRequest(sequences: [Array(seq[0..<4])], logitPositions: [[0, 1, 2, 3]]), caches: [cache])
+        XCTAssertEqual(cache.count, 4)
+        let b = try m.forward(ForwardRequest(sequences: [Array(seq[4..<9])], logitPositions: [Array(4..<9)]), caches: [cache])
+        let c = try m.forward(ForwardRequest(sequences: [[seq[9]]], logitPositions: [[9]], captureBlocks: [1], capturePositions: [[9]]),
+                              caches: [cache])
+        assertClose(a.logits[0] + b.logits[0] + c.logits[0], full.logits[0], 1e-4, "incremental vs full")
+        assertClose(c.residuals[0], full.residuals[0], 1e-4)
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[1]], logitPositions: [[3]]), caches: [cache]))
+    }
+
+    func testRaggedBatchEqualsOneByOne() throws {
+        let m = try Self.tiny()
+        let seqs = [[1, 2, 3, 4, 5, 6, 7], [260, 261], [9, 8, 7, 6], [100]]
+        let batch = try m.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(0..<$0.count) },
+                                                 captureBlocks: [0, 1], capturePositions: seqs.map { [$0.count - 1] }))
+        for (i, s) in seqs.enumerated() {
+            let one = try m.forward(ForwardRequest(sequences: [s], logitPositions: [Array(0..<s.count)],
+                                                   captureBlocks: [0, 1], capturePositions: [[s.count - 1]]))
+            assertClose(batch.logits[i], one.logits[0], 1e-5, "sequence \(i)")
+            assertClose(batch.residuals[i], one.residuals[0], 1e-5)
+        }
+    }
+
+    func testCaptureOnlyPassStopsEarlyWithSameValues() throws {
+        let m = try Self.tiny()
+        let s = [4, 5, 6, 7]
+        let full = try m.forward(ForwardRequest(sequences: [s], captureBlocks: [0], capturePositions: [[1, 3]]))
+        let early = try m.forward(ForwardRequest(sequences: [s], logitPositions: [[]], captureBlocks: [0], capturePositions: [[1, 3]]))
+        XCTAssertEqual(early.logits[0], [])
+        assertClose(early.residuals[0], full.residuals[0], 1e-6)
+    }
+
+    static func randomSAE(d: Int, latents: Int, seed: UInt64) -> SAEDictionary {
+        var rng = SeededRNG(seed: seed)
+        func r(_ n: Int, _ s: Float) -> [Float] { (0..<n).map { _ in Float(rng.normal()) * s } }
+        return SAEDictionary(inputDim: d, latentCount: latents, encoder: r(d * latents, 0.1), encoderBias: r(latents, 0.1),
+                             decoder: r(latents * d, 0.1), decoderBias: r(d, 0.1), inputShift: r(d, 0.5), inputScale: 0.7,
+                             subtractDecoderBias: true)
+    }
+
+    func testEditsThatShouldNotChangeLogits() throws {
+        let m = try Self.tiny()
+        let s = [7, 8, 9, 10, 11]
+        let base = try m.forward(ForwardRequest(sequences: [s]))
+        let sae = Self.randomSAE(d: m.config.dModel, latents: 64, seed: 2)
+        let zero = try m.forward(ForwardRequest(sequences: [s], edits: [
+            ResidualEdit(block: 0, positions: [1, 4], operation: .add([Float](repeating: 0, count: m.config.dModel)))]))
+        XCTAssertEqual(zero.logits, base.logits)
+        let recon = try m.forward(ForwardRequest(sequences: [s], edits: [
+            ResidualEdit(block: 1, positions: [0, 2, 4], operation: .saeReconstruct(sae))]))
+        assertClose(recon.logits[0], base.logits[0], 1e-5)
+        let noop = try m.forward(ForwardRequest(sequences: [s], edits: [
+            ResidualEdit(block: 0, positions: [3], operation: .saeLatents(sae, [LatentEdit(latent: 5, action: .scale(1))]))]))
+        assertClose(noop.logits[0], base.logits[0], 1e-6)
+    }
+
+    func testEditsChangeTheStreamAsSpecified() throws {
+        let m = try Self.tiny()
+        let d = m.config.dModel
+        let s = [7, 8, 9, 10, 11]
+        let req = { (edits: [ResidualEdit]) in
+            ForwardRequest(sequences: [s, s], captureBlocks: [0], capturePositions: [[2], [2]], edits: edits)
+        }
+        let base = try m.forward(req([]))
+        var v = [Float](repeating: 0, count: d); v[3] = 2.5
+        let added = try m.forward(req([ResidualEdit(block: 0, sequences: [1], positions: [2], operation: .add(v))]))
+        XCTAssertEqual(added.residuals[0], base.residuals[0])
+        XCTAssertEqual(added.residuals[1][3], base.residuals[1][3] + 2.5, accuracy: 1e-5)
+        XCTAssertNotEqual(added.logits[1], base.logits[1])
+
+        // Zeroing a latent moves x by exactly −f_j · W_dec[j] / scale; the error term is kept.
+        let sae = Self.randomSAE(d: d, latents: 64, seed: 9)
+        let x = Array(base.residuals[0][0..<d])
+        let f = x.withUnsafeBufferPointer { sae.encode($0.baseAddress!) }
+        let j = f.indices.max { f[$0] < f[$1] }!
+        XCTAssertGreaterThan(f[j], 0)
+        for (action, newValue) in [(LatentEdit.Action.zero, Float(0)), (.scale(3), 3 * f[j]), (.clamp(5), 5)] {
+            let edited = try m.forward(req([ResidualEdit(block: 0, positions: [2], operation: .saeLatents(sae, [LatentEdit(latent: j, action: action)]))]))
+            let want = (0..<d).map { x[$0] + (newValue - f[j]) * sae.decoder[j * d + $0] / sae.inputScale }
+            assertClose(Array(edited.residuals[0][0..<d]), want, 1e-5, "\(action)")
+        }
+    }
+
+    func testAnswerLogProbsSumTokenLogProbs() throws {
+        let m = try Self.tiny()
+        let prefix = [1, 2, 3]
+        let answers = [[40], [41, 42, 43], [260, 5]]
+        let got = try m.answerLogProbs(prefix: prefix, answers: answers)
+        for (i, a) in answers.enumerated() {
+            let seq = prefix + a
+            let r = try m.forward(ForwardRequest(sequences: [seq], logitPositions: [Array((prefix.count - 1)..<(seq.count - 1))]))
+            var want = 0.0
+            for (k, t) in a.enumerated() {
+                let V = m.config.vocabSize
+                want += Double(ReadOut.logSoftmax(r.logits[0][(k * V)..<((k + 1) * V)])[t])
+            }
+            XCTAssertEqual(got[i], want, accuracy: 1e-4)
+        }
+    }
+
+    func testReadOut() {
+        let logits: [Float] = [1, 3, 2, -1]
+        XCTAssertEqual(ReadOut.argmax(logits), 1)
+        let p = ReadOut.restrictedSoftmax(logits, to: [0, 2])
+        XCTAssertEqual(p[0], 1 / (1 + Float(M_E)), accuracy: 1e-6)
+        XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-6)
+        var r1 = SeededRNG(seed: 4), r2 = SeededRNG(seed: 4)
+        let a = (0..<50).map { _ in ReadOut.sample(logits, temperature: 1, rng: &r1) }
+        let b = (0..<50).map { _ in ReadOut.sample(logits, temperature: 1, rng: &r2) }
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(Set(a).count > 1, true)
+        var r3 = SeededRNG(seed: 4)
+        XCTAssertEqual(ReadOut.sample(logits, temperature: 0, rng: &r3), 1)
+        let lsm = ReadOut.logSoftmax(logits)
+        XCTAssertEqual(lsm.map { exp(Double($0)) }.reduce(0, +), 1, accuracy: 1e-6)
+    }
+
+    func testLlama31RopeFactors() {
+        // Llama-3.1-8B: base 500000, factor 8, low 1, high 4, original context 8192.
+        let f = LlamaConfig.llama3FreqFactors(headDim: 128, base: 500000, factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8192)
+        XCTAssertEqual(f.count, 64)
+        XCTAssertEqual(f[0], 1)          // high frequencies untouched
+        XCTAssertEqual(f[63], 8)         // low frequencies divided by the factor
+        XCTAssertTrue(f.allSatisfy { $0 >= 1 && $0 <= 8 })
+        XCTAssertTrue(zip(f, f.dropFirst()).allSatisfy { $0 <= $1 })
+    }
+
+    func testRequestRoundTripsThroughJSON() throws {
+        let sae = Self.randomSAE(d: 4, latents: 3, seed: 1)
+        let r = ForwardRequest(sequences: [[1, 2], [3]], captureBlocks: [1], capturePositions: [[1], [0]], edits: [
+            ResidualEdit(block: 0, sequences: [1], positions: [0], operation: .add([1, 2, 3, 4])),
+            ResidualEdit(block: 1, positions: [1], operation: .saeLatents(sae, [LatentEdit(latent: 2, action: .clamp(3))]))])
+        let back = try JSONDecoder().decode(ForwardRequest.self, from: JSONEncoder().encode(r))
+        XCTAssertEqual(back.sequences, r.sequences)
+        XCTAssertEqual(back.logitPositions, [[1], [0]])
+        guard case .saeLatents(let s2, let e2) = back.edits[1].operation else { return XCTFail() }
+        XCTAssertEqual(s2.decoder, sae.decoder)
+        XCTAssertEqual(e2, [LatentEdit(latent: 2, action: .clamp(3))])
+    }
+
+    func testBadRequests() throws {
+        let m = try Self.tiny()
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[]])))
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[1, 100000]])))
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[1, 2]], captureBlocks: [2], capturePositions: [[0]])))
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[1, 2]], edits: [ResidualEdit(block: 0, positions: [0], operation: .add([1]))])))
+    }
+}
+
+final class KernelTests: XCTestCase {
+    func testExp8() {
+        var worst: Float = 0
+        for i in 0..<20000 {
+            let x = -87 + Float(i) * (175.0 / 20000)
+            let got = Kernels.exp8(SIMD8(repeating: x))[3], want = expf(x)
+            worst = max(worst, abs(got - want) / want)
+        }
+        XCTAssertLessThan(worst, 1e-6)
+        XCTAssertEqual(Kernels.exp8(SIMD8(repeating: -200))[0], 0, accuracy: 1e-37)
+    }
+
+    func testSIMDKernelsMatchScalarOnOddShapes() {
+        var rng = SeededRNG(seed: 3)
+        for (count, valid) in [(1, 1), (7, 5), (19, 19), (33, 17)] {
+            var a = (0..<count).map { _ in Float(rng.normal()) * 4 }, b = a
+            Kernels.softmaxPrefix(&a, valid: valid, count: count)
+            Kernels.softmaxPrefixSIMD(&b, valid: valid, count: count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        }
+        for f in [1, 8, 13, 40] {
+            let gu = (0..<(3 * 2 * f)).map { _ in Float(rng.normal()) * 3 }
+            var a = [Float](repeating: 0, count: 3 * f), b = a
+            Kernels.swiglu(gu, rows: 3, ffn: f, &a)
+            Kernels.swigluSIMD(gu, rows: 3, ffn: f, &b)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
+        }
+    }
+}
