@@ -21,32 +21,39 @@ public struct Adam: Sendable, Codable, Equatable {
     public func update(_ param: FloatPtr, grad: ConstFloatPtr, state: inout AdamState, count n: Int) {
         precondition(t > 0, "call beginStep() first")
         precondition(state.m.count == n)
+        let ptrs = UncheckedBox((param, grad))
+        state.m.withUnsafeMutableBufferPointer { mb in state.v.withUnsafeMutableBufferPointer { vb in
+            let mv = UncheckedBox((mb.baseAddress!, vb.baseAddress!))
+            // Memory-bound: both cores' bandwidth helps.
+            Parallel.chunks(n) { r in
+                updateSerial(ptrs.value.0 + r.lowerBound, grad: ptrs.value.1 + r.lowerBound,
+                             m: mv.value.0 + r.lowerBound, v: mv.value.1 + r.lowerBound, count: r.count)
+            }
+        } }
+    }
+
+    private func updateSerial(_ param: FloatPtr, grad: ConstFloatPtr, m: FloatPtr, v: FloatPtr, count n: Int) {
         let c1 = 1 / (1 - pow(Double(beta1), Double(t)))
         let c2 = 1 / (1 - pow(Double(beta2), Double(t)))
         let b1 = SIMD8<Float>(repeating: beta1), b1c = SIMD8<Float>(repeating: 1 - beta1)
         let b2 = SIMD8<Float>(repeating: beta2), b2c = SIMD8<Float>(repeating: 1 - beta2)
         let s1 = SIMD8<Float>(repeating: Float(c1) * lr), s2 = SIMD8<Float>(repeating: Float(c2))
         let e = SIMD8<Float>(repeating: eps)
-        state.m.withUnsafeMutableBufferPointer { mb in
-            state.v.withUnsafeMutableBufferPointer { vb in
-                let m = mb.baseAddress!, v = vb.baseAddress!
-                var i = 0
-                while i + 8 <= n {
-                    let g = load8(grad + i)
-                    let mi = b1 * load8(m + i) + b1c * g
-                    let vi = b2 * load8(v + i) + b2c * g * g
-                    store8(mi, m + i); store8(vi, v + i)
-                    store8(load8(param + i) - s1 * mi / ((vi * s2).squareRoot() + e), param + i)
-                    i += 8
-                }
-                while i < n {
-                    let g = grad[i]
-                    m[i] = beta1 * m[i] + (1 - beta1) * g
-                    v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                    param[i] -= Float(c1) * lr * m[i] / ((v[i] * Float(c2)).squareRoot() + eps)
-                    i += 1
-                }
-            }
+        var i = 0
+        while i + 8 <= n {
+            let g = load8(grad + i)
+            let mi = b1 * load8(m + i) + b1c * g
+            let vi = b2 * load8(v + i) + b2c * g * g
+            store8(mi, m + i); store8(vi, v + i)
+            store8(load8(param + i) - s1 * mi / ((vi * s2).squareRoot() + e), param + i)
+            i += 8
+        }
+        while i < n {
+            let g = grad[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            param[i] -= Float(c1) * lr * m[i] / ((v[i] * Float(c2)).squareRoot() + eps)
+            i += 1
         }
     }
 

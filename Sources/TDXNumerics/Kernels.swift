@@ -23,7 +23,8 @@ public enum Kernels {
             var acc = SIMD8<Float>(repeating: 0)
             var j = 0
             while j + 8 <= cols {
-                let v = pointwiseMax(load8(row + j) + load8(bias + j), zero)
+                let pre = load8(row + j) + load8(bias + j)
+                let v = pre.replacing(with: zero, where: pre .< zero)
                 store8(v, row + j)
                 acc += v
                 j += 8
@@ -97,7 +98,14 @@ public enum Kernels {
 
     /// Scales each row of a rows × cols matrix to unit L2 norm (rows of norm 0 stay 0).
     public static func normaliseRows(_ x: FloatPtr, rows: Int, cols: Int) {
-        for r in 0..<rows {
+        let xs = UncheckedBox(x)
+        Parallel.chunks(rows, minChunk: max(1, (1 << 16) / max(cols, 1))) { range in
+            normaliseRowsSerial(xs.value, rows: range, cols: cols)
+        }
+    }
+
+    static func normaliseRowsSerial(_ x: FloatPtr, rows: Range<Int>, cols: Int) {
+        for r in rows {
             let row = x + r * cols
             var acc = SIMD8<Float>(repeating: 0)
             var j = 0
