@@ -26,3 +26,9 @@ struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+/// A raw pointer that may cross into `Parallel.chunks` workers, each touching a disjoint part.
+public struct UncheckedPointer<T>: @unchecked Sendable {
+    public let value: UnsafeMutablePointer<T>
+    public init(_ value: UnsafeMutablePointer<T>) { self.value = value }
+}

@@ -34,7 +34,7 @@ final class CorrelationTests: XCTestCase {
     /// Data where latent 3 tracks variable 0 in every experiment, plus noise latents.
     func plantedData(n: Int, l: Int, experiments: Int, rng: inout SeededRNG) -> ([Float], [Float], [Int]) {
         var z = (0..<(n * l)).map { _ in Float(rng.normal()) }
-        var v = (0..<(n * 2)).map { _ in Float(rng.normal()) }
+        let v = (0..<(n * 2)).map { _ in Float(rng.normal()) }
         for i in 0..<n { z[i * l + 3] = 0.6 * v[i * 2] + 0.8 * Float(rng.normal()) }
         return (z, v, (0..<n).map { $0 * experiments / n })
     }

@@ -15,7 +15,7 @@ public struct PermutationNull: Sendable, Equatable {
     /// Runs `permutations` shuffles. `experimentIDs` labels the standardised rows (same order). Permutations are
     /// evaluated `chunk` at a time as one matrix product each; standardisation survives a permutation.
     public static func compute(features: StandardisedColumns, variables: StandardisedColumns, experimentIDs: [Int],
-                               permutations: Int, rng: inout SeededRNG, chunk: Int = 64) -> PermutationNull {
+                               permutations: Int, rng: inout SeededRNG, chunk: Int = 128) -> PermutationNull {
         precondition(features.rows == variables.rows && experimentIDs.count == features.rows)
         let (n, l, p) = (features.rows, features.cols, variables.cols)
         var groups: [Int: [Int]] = [:]
@@ -24,11 +24,13 @@ public struct PermutationNull: Sendable, Equatable {
         var result = [[Float]](repeating: [], count: p)
         var perm = [Int](repeating: 0, count: n)
         var done = 0
+        // Buffers sized for the largest chunk and reused, to avoid page-faulting fresh memory each time.
+        var vp = [Float](repeating: 0, count: n * min(chunk, permutations) * p)
+        var prod = [Float](repeating: 0, count: min(chunk, permutations) * p * l)
         while done < permutations {
             let c = min(chunk, permutations - done)
             let m = c * p
             // vp[i, k·p + j] = v[π_k(i), j]
-            var vp = [Float](repeating: 0, count: n * m)
             for k in 0..<c {
                 for g in groupList {
                     var shuffled = g
@@ -41,7 +43,6 @@ public struct PermutationNull: Sendable, Equatable {
                 }
             }
             // c[col, f] = Σ_i vp[i, col] z[i, f]; each row's max |.| is one null draw.
-            var prod = [Float](repeating: 0, count: m * l)
             vp.withUnsafeBufferPointer { a in features.data.withUnsafeBufferPointer { b in prod.withUnsafeMutableBufferPointer { cc in
                 BLAS.sgemm(.transpose, .none, m: m, n: l, k: n, a: a.baseAddress!, lda: m, b: b.baseAddress!, ldb: l,
                            c: cc.baseAddress!, ldc: l)

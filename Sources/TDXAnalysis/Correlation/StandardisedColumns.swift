@@ -31,29 +31,41 @@ public struct StandardisedColumns: Sendable {
         data = out
     }
 
-    /// Column means and norms in Double, then (x − mean) / ‖x − mean‖ in place.
+    /// Column means and norms in Double (shifted by the first row for stability), then (x − mean) / ‖x − mean‖
+    /// in place. Columns are split across cores.
     static func standardise(_ x: inout [Float], rows: Int, cols: Int) {
-        var mean = [Double](repeating: 0, count: cols)
-        var ss = [Double](repeating: 0, count: cols)
+        guard rows > 0 else { return }
         x.withUnsafeMutableBufferPointer { xb in
-            let p = xb.baseAddress!
-            mean.withUnsafeMutableBufferPointer { m in
-                for r in 0..<rows { let row = p + r * cols; for j in 0..<cols { m[j] += Double(row[j]) } }
-                for j in 0..<cols { m[j] /= Double(max(rows, 1)) }
-                ss.withUnsafeMutableBufferPointer { s in
-                    for r in 0..<rows { let row = p + r * cols; for j in 0..<cols { let c = Double(row[j]) - m[j]; s[j] += c * c } }
-                }
-            }
-            // Relative threshold: a column whose spread is rounding noise counts as constant.
-            let inv = (0..<cols).map { j -> Float in
-                let scale = max(abs(mean[j]), 1e-30)
-                return ss[j] > 1e-20 * scale * scale * Double(rows) && ss[j] > 0 ? Float(1 / ss[j].squareRoot()) : 0
-            }
-            let m32 = mean.map { Float($0) }
-            m32.withUnsafeBufferPointer { mb in inv.withUnsafeBufferPointer { ib in
-                Kernels.affineColumns(p, rows: rows, cols: cols, mean: mb.baseAddress!, invScale: ib.baseAddress!)
-            } }
+            let p = UncheckedPointer(xb.baseAddress!)
+            Parallel.chunks(cols, minChunk: 64) { range in standardiseSerial(p.value, rows: rows, cols: cols, columns: range) }
         }
+    }
+
+    private static func standardiseSerial(_ p: UnsafeMutablePointer<Float>, rows: Int, cols: Int, columns: Range<Int>) {
+        let w = columns.count, c0 = columns.lowerBound
+        var sum = [Double](repeating: 0, count: w), sq = [Double](repeating: 0, count: w)
+        let shift = (0..<w).map { Double(p[c0 + $0]) }
+        sum.withUnsafeMutableBufferPointer { s in sq.withUnsafeMutableBufferPointer { q in shift.withUnsafeBufferPointer { sh in
+            for r in 0..<rows {
+                let row = p + r * cols + c0
+                for j in 0..<w { let c = Double(row[j]) - sh[j]; s[j] += c; q[j] += c * c }
+            }
+        } } }
+        var mean = [Float](repeating: 0, count: w), inv = [Float](repeating: 0, count: w)
+        for j in 0..<w {
+            let m = sum[j] / Double(rows)
+            let ss = sq[j] - m * sum[j]
+            mean[j] = Float(shift[j] + m)
+            // A column whose spread is rounding noise counts as constant (r = 0).
+            let scale = max(abs(shift[j] + m), 1e-30)
+            inv[j] = ss > 1e-20 * scale * scale * Double(rows) && ss > 0 ? Float(1 / ss.squareRoot()) : 0
+        }
+        mean.withUnsafeBufferPointer { mb in inv.withUnsafeBufferPointer { ib in
+            for r in 0..<rows {
+                let row = p + r * cols + c0
+                for j in 0..<w { row[j] = (row[j] - mb[j]) * ib[j] }
+            }
+        } }
     }
 
     /// Replaces each column by its ranks (1-based, ties averaged, as scipy.stats.rankdata's "average").
