@@ -82,3 +82,28 @@ final class CorrelationTests: XCTestCase {
         XCTAssertLessThan(fixed[1].lower, 0); XCTAssertGreaterThan(fixed[1].upper, 0)
     }
 }
+
+final class SparseCorrelationTests: XCTestCase {
+    func testSparsePathMatchesDenseOnOddShapes() {
+        var rng = SeededRNG(seed: 17)
+        for (n, l, p) in [(37, 5, 1), (301, 67, 3), (500, 130, 2)] {
+            var z = [Float](repeating: 0, count: n * l)
+            for i in z.indices where rng.uniform() < 0.1 { z[i] = Float(rng.uniform() * 3) }
+            for i in 0..<n { z[i * l] = 0 }               // an all-zero feature
+            let v = (0..<(n * p)).map { _ in Float(rng.normal()) }
+            let ids = (0..<n).map { $0 % 7 }
+            let rows = Array(stride(from: 1, to: n, by: 2))
+            let dense = StandardisedColumns(z, rows: n, cols: l, selecting: rows)
+            let sparse = SparseFeatures(z, rows: n, cols: l, selecting: rows)
+            let vs = StandardisedColumns(v, rows: n, cols: p, selecting: rows)
+            XCTAssertEqual(sparse.density, 0.1, accuracy: 0.05)
+            let a = Correlation.matrix(dense, vs), b = Correlation.matrix(sparse, vs)
+            for i in a.data.indices { XCTAssertEqual(a.data[i], b.data[i], accuracy: 2e-5) }
+            let sub = rows.map { ids[$0] }
+            var r1 = SeededRNG(seed: 5), r2 = SeededRNG(seed: 5)
+            let nd = PermutationNull.compute(features: dense, variables: vs, experimentIDs: sub, permutations: 40, rng: &r1, chunk: 16)
+            let ns = PermutationNull.compute(features: sparse, variables: vs, experimentIDs: sub, permutations: 40, rng: &r2, chunk: 16)
+            for j in 0..<p { for k in 0..<40 { XCTAssertEqual(nd.maxAbsR[j][k], ns.maxAbsR[j][k], accuracy: 2e-5) } }
+        }
+    }
+}

@@ -32,6 +32,15 @@ public enum Correlation {
         return Tensor(shape: [l, p], data: r)
     }
 
+    /// r[f, v] for sparse features with standardised variables over the same samples.
+    public static func matrix(_ features: SparseFeatures, _ variables: StandardisedColumns) -> Tensor {
+        precondition(features.rows == variables.rows, "features and variables need the same samples")
+        let (l, p) = (features.cols, variables.cols)
+        var r = [Float](repeating: 0, count: l * p)
+        variables.data.withUnsafeBufferPointer { v in r.withUnsafeMutableBufferPointer { features.correlate(v.baseAddress!, m: p, out: $0.baseAddress!) } }
+        return Tensor(shape: [l, p], data: r)
+    }
+
     /// r of features (samples × featureCount) with variables (samples × variableCount), optionally on a row subset.
     public static func matrix(features: [Float], variables: [Float], samples n: Int, featureCount l: Int, variableCount p: Int,
                               rows: [Int]? = nil, method: CorrelationMethod = .pearson) -> Tensor {

@@ -16,21 +16,55 @@ public struct PermutationNull: Sendable, Equatable {
     /// evaluated `chunk` at a time as one matrix product each; standardisation survives a permutation.
     public static func compute(features: StandardisedColumns, variables: StandardisedColumns, experimentIDs: [Int],
                                permutations: Int, rng: inout SeededRNG, chunk: Int = 128) -> PermutationNull {
-        precondition(features.rows == variables.rows && experimentIDs.count == features.rows)
-        let (n, l, p) = (features.rows, features.cols, variables.cols)
+        precondition(features.rows == variables.rows)
+        let (n, l) = (features.rows, features.cols)
+        var prod = [Float](repeating: 0, count: min(chunk, permutations) * variables.cols * l)
+        return run(variables: variables, experimentIDs: experimentIDs, permutations: permutations, chunk: chunk, rng: &rng) { vp, m, emit in
+            // prod[col, f] = Σ_i vp[i, col] z[i, f]; each row's max |.| is one null draw.
+            features.data.withUnsafeBufferPointer { b in prod.withUnsafeMutableBufferPointer { cc in
+                BLAS.sgemm(.transpose, .none, m: m, n: l, k: n, a: vp, lda: m, b: b.baseAddress!, ldb: l, c: cc.baseAddress!, ldc: l)
+                for col in 0..<m { emit(col, min(1, maxAbs(cc.baseAddress! + col * l, count: l))) }
+            } }
+        }
+    }
+
+    /// The same null for sparse features (e.g. SAE latents with small L0); identical draws for the same `rng`.
+    public static func compute(features: SparseFeatures, variables: StandardisedColumns, experimentIDs: [Int],
+                               permutations: Int, rng: inout SeededRNG, chunk: Int = 128) -> PermutationNull {
+        precondition(features.rows == variables.rows)
+        let l = features.cols
+        let mMax = min(chunk, permutations) * variables.cols
+        var out = [Float](repeating: 0, count: l * mMax)
+        var colMax = [Float](repeating: 0, count: mMax)
+        return run(variables: variables, experimentIDs: experimentIDs, permutations: permutations, chunk: chunk, rng: &rng) { vp, m, emit in
+            out.withUnsafeMutableBufferPointer { ob in
+                features.correlate(vp, m: m, out: ob.baseAddress!)
+                // out is l × m: fold |r| row by row into per-column maxima.
+                for c in 0..<m { colMax[c] = 0 }
+                for f in 0..<l { for c in 0..<m { colMax[c] = max(colMax[c], abs(ob[f * m + c])) } }
+            }
+            for c in 0..<m { emit(c, colMax[c]) }
+        }
+    }
+
+    /// Draws permutations within experiments, builds vp[i, k·p + j] = v[π_k(i), j] for a chunk of them, and hands
+    /// it (rows × m) to `evaluate`, which reports each column's max |r| through `emit(column, value)`.
+    private static func run(variables: StandardisedColumns, experimentIDs: [Int], permutations: Int, chunk: Int,
+                            rng: inout SeededRNG,
+                            evaluate: (UnsafePointer<Float>, Int, (Int, Float) -> Void) -> Void) -> PermutationNull {
+        precondition(experimentIDs.count == variables.rows && chunk > 0)
+        let (n, p) = (variables.rows, variables.cols)
         var groups: [Int: [Int]] = [:]
         for (i, e) in experimentIDs.enumerated() { groups[e, default: []].append(i) }
         let groupList = groups.keys.sorted().map { groups[$0]! }
         var result = [[Float]](repeating: [], count: p)
         var perm = [Int](repeating: 0, count: n)
-        var done = 0
-        // Buffers sized for the largest chunk and reused, to avoid page-faulting fresh memory each time.
+        // Reused across chunks to avoid page-faulting fresh memory each time.
         var vp = [Float](repeating: 0, count: n * min(chunk, permutations) * p)
-        var prod = [Float](repeating: 0, count: min(chunk, permutations) * p * l)
+        var done = 0
         while done < permutations {
             let c = min(chunk, permutations - done)
             let m = c * p
-            // vp[i, k·p + j] = v[π_k(i), j]
             for k in 0..<c {
                 for g in groupList {
                     var shuffled = g
@@ -42,16 +76,7 @@ public struct PermutationNull: Sendable, Equatable {
                     for j in 0..<p { vp[dst + j] = variables.data[src + j] }
                 }
             }
-            // c[col, f] = Σ_i vp[i, col] z[i, f]; each row's max |.| is one null draw.
-            vp.withUnsafeBufferPointer { a in features.data.withUnsafeBufferPointer { b in prod.withUnsafeMutableBufferPointer { cc in
-                BLAS.sgemm(.transpose, .none, m: m, n: l, k: n, a: a.baseAddress!, lda: m, b: b.baseAddress!, ldb: l,
-                           c: cc.baseAddress!, ldc: l)
-            } } }
-            prod.withUnsafeBufferPointer { pb in
-                for col in 0..<m {
-                    result[col % p].append(min(1, Self.maxAbs(pb.baseAddress! + col * l, count: l)))
-                }
-            }
+            vp.withUnsafeBufferPointer { evaluate($0.baseAddress!, m) { col, value in result[col % p].append(value) } }
             done += c
         }
         return PermutationNull(maxAbsR: result)
