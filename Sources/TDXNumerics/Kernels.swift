@@ -136,13 +136,6 @@ public enum Kernels {
         return total
     }
 
-    /// Number of strictly positive entries.
-    public static func countPositive(_ x: ConstFloatPtr, count n: Int) -> Int {
-        var c = 0
-        for i in 0..<n where x[i] > 0 { c += 1 }
-        return c
-    }
-
     /// x = (x − mean[c]) · invScale[c] per column, in place (normalisation of activations).
     public static func affineColumns(_ x: FloatPtr, rows: Int, cols: Int, mean: ConstFloatPtr, invScale: ConstFloatPtr) {
         for r in 0..<rows {
