@@ -1,0 +1,79 @@
+import Foundation
+
+/// Adam with PyTorch's defaults (β₁ 0.9, β₂ 0.999, ε 1e-8) and bias correction:
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε).
+public struct Adam: Sendable, Codable, Equatable {
+    public var lr: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var eps: Float
+    /// Steps taken so far (t in the bias correction).
+    public private(set) var t: Int = 0
+
+    public init(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8) {
+        self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+    }
+
+    /// Starts a new step; call once before `update` of each parameter in that step.
+    public mutating func beginStep() { t += 1 }
+
+    /// One Adam update of `param` from `grad` with moments `state` (all of `count` elements).
+    public func update(_ param: FloatPtr, grad: ConstFloatPtr, state: inout AdamState, count n: Int) {
+        precondition(t > 0, "call beginStep() first")
+        precondition(state.m.count == n)
+        let ptrs = UncheckedBox((param, grad))
+        state.m.withUnsafeMutableBufferPointer { mb in state.v.withUnsafeMutableBufferPointer { vb in
+            let mv = UncheckedBox((mb.baseAddress!, vb.baseAddress!))
+            // Memory-bound: both cores' bandwidth helps.
+            Parallel.chunks(n) { r in
+                updateSerial(ptrs.value.0 + r.lowerBound, grad: ptrs.value.1 + r.lowerBound,
+                             m: mv.value.0 + r.lowerBound, v: mv.value.1 + r.lowerBound, count: r.count)
+            }
+        } }
+    }
+
+    private func updateSerial(_ param: FloatPtr, grad: ConstFloatPtr, m: FloatPtr, v: FloatPtr, count n: Int) {
+        let c1 = 1 / (1 - pow(Double(beta1), Double(t)))
+        let c2 = 1 / (1 - pow(Double(beta2), Double(t)))
+        let b1 = SIMD8<Float>(repeating: beta1), b1c = SIMD8<Float>(repeating: 1 - beta1)
+        let b2 = SIMD8<Float>(repeating: beta2), b2c = SIMD8<Float>(repeating: 1 - beta2)
+        let s1 = SIMD8<Float>(repeating: Float(c1) * lr), s2 = SIMD8<Float>(repeating: Float(c2))
+        let e = SIMD8<Float>(repeating: eps)
+        var i = 0
+        while i + 8 <= n {
+            let g = load8(grad + i)
+            let mi = b1 * load8(m + i) + b1c * g
+            let vi = b2 * load8(v + i) + b2c * g * g
+            store8(mi, m + i); store8(vi, v + i)
+            store8(load8(param + i) - s1 * mi / ((vi * s2).squareRoot() + e), param + i)
+            i += 8
+        }
+        while i < n {
+            let g = grad[i]
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            param[i] -= Float(c1) * lr * m[i] / ((v[i] * Float(c2)).squareRoot() + eps)
+            i += 1
+        }
+    }
+
+    /// Array convenience for `update`.
+    public func update(_ param: inout [Float], grad: [Float], state: inout AdamState) {
+        precondition(param.count == grad.count)
+        param.withUnsafeMutableBufferPointer { p in
+            grad.withUnsafeBufferPointer { g in update(p.baseAddress!, grad: g.baseAddress!, state: &state, count: p.count) }
+        }
+    }
+}
+
+/// First and second moment estimates for one parameter buffer.
+public struct AdamState: Sendable, Codable, Equatable {
+    public var m: [Float]
+    public var v: [Float]
+    public init(count: Int) { m = [Float](repeating: 0, count: count); v = m }
+
+    /// Forgets the moments of elements `range` (used when a dead latent is re-initialised).
+    public mutating func reset(_ indices: some Sequence<Int>) {
+        for i in indices { m[i] = 0; v[i] = 0 }
+    }
+}
