@@ -1,5 +1,7 @@
 import Foundation
 import TDXCore
+import TDXModels
+import TDXNumerics
 
 /// The command-line front end: argv → a subcommand → an exit code (0 ok, 1 user error, 2 internal).
 public enum TDXCLI {
@@ -8,18 +10,24 @@ public enum TDXCLI {
         CheckCommand.self, FmtCommand.self, HashCommand.self, HelpCommand.self,
         PlanCommand.self, RunCommand.self, StatusCommand.self, LogCommand.self, ShowCommand.self,
         ExportCommand.self, GCCommand.self, VerifyCommand.self,
-        BenchCommand.self,
+        BenchCommand.self, ModelCommand.self,
     ] }
 
     public static func main(_ argv: [String]) -> Int32 {
-        run(Array(argv.dropFirst()), io: .standard())
+        let args = Array(argv.dropFirst())
+        // Commands that multiply matrices first make sure OpenBLAS runs the best kernels this CPU has
+        // (it may re-execute the process once with OPENBLAS_CORETYPE set).
+        if let first = args.first, ["run", "bench", "model"].contains(first), let warning = BLASRuntime.ensureFastKernels() {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
+        return run(args, io: .standard())
     }
 
     public static func run(_ args: [String], io: CommandIO) -> Int32 {
         guard let first = args.first else { io.out(usage); return 0 }
         switch first {
         case "--help", "-h": io.out(usage); return 0
-        case "--version", "-V": io.out("tdx \(TDXVersion.string)\n"); return 0
+        case "--version", "-V": io.out("tdx \(TDXVersion.string)\n\(BLASRuntime.summary)\n"); return 0
         default: break
         }
         guard let cmd = commands.first(where: { $0.name == first }) else {

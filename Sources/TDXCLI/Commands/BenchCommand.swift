@@ -1,11 +1,17 @@
+import TDXAnalysis
 import TDXCore
+import TDXModels
+import TDXNumerics
+import TDXRL
 
 /// `tdx bench NAME`: benchmarks that print their figure and, where the issue names one, the ratio to a
 /// reference measured in the same run.
 enum BenchCommand: Subcommand {
     static let name = "bench"
-    static let summary = "Benchmarks (parse, …) with ratios against references"
-    static var benches: [any Subcommand.Type] { [ParseBench.self, CacheBenchCommand.self] }
+    static let summary = "Benchmarks (parse, cache, blas, sae, corr, forward, fit) with ratios against references"
+    static var benches: [any Subcommand.Type] {
+        [ParseBench.self, CacheBenchCommand.self, BLASBench.self, SAEBench.self, CorrBench.self, ForwardBench.self, FitBench.self]
+    }
 
     static var help: String {
         "Usage: tdx bench NAME [--json]\n\nBenchmarks:\n"
