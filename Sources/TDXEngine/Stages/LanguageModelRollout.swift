@@ -1,15 +1,205 @@
+import Foundation
 import TDXCore
+import TDXModels
 import TDXTasks
 
-/// Closed-loop rollouts with the language model choosing or predicting at each slot.
+/// Rollouts with the language model at the choice slots.
+///
+/// Two-Step is closed-loop: the model's choice decides what happens next, so experiments advance slot by
+/// slot, batched, each with its own KV cache (the prompt is prefix-stable, so nothing is recomputed).
+/// Grid World and the graph task are predictions: the text continues with what really happened whatever
+/// the model predicts, so each transcript is built first and read in one pass with logits at every slot.
 enum LanguageModelRollout {
+    struct Readout {
+        var argmax: Bool
+        var temperature: Double
+        init(_ p: Params) { argmax = p.symbol("readout") == "argmax"; temperature = p.double("temperature", 1) }
+
+        /// Restricted softmax over the answers' scores (log-probabilities), then argmax or a seeded sample.
+        func choose(_ scores: [Double], rng: inout SeededRNG) -> Decision {
+            let m = scores.max() ?? 0
+            let w = scores.map { Foundation.exp(($0 - m) / temperature) }
+            let z = w.reduce(0, +)
+            let probs = w.map { $0 / z }
+            if argmax { return Decision(index: probs.indices.max { probs[$0] < probs[$1] } ?? 0, probabilities: probs) }
+            var u = rng.uniform(), i = 0
+            while i < probs.count - 1 && u >= probs[i] { u -= probs[i]; i += 1 }
+            return Decision(index: i, probabilities: probs)
+        }
+    }
+
+    /// Log-probability of each answer continuing at a position: the first token from `logits`; later tokens
+    /// of multi-token answers from a copy of the KV cache.
+    static func answerScores(_ model: LanguageModel, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?) throws -> [Double] {
+        let lp = ReadOut.logSoftmax(logits)
+        var scores = answers.map { $0.isEmpty ? -Double.infinity : Double(lp[$0[0]]) }
+        let multi = answers.indices.filter { answers[$0].count > 1 }
+        guard !multi.isEmpty, let cache else { return scores }
+        let start = cache.count
+        let seqs = multi.map { Array(answers[$0].dropLast()) }
+        let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count)) }),
+                                  caches: multi.map { _ in cache.copy() })
+        let V = model.config.vocabSize
+        for (k, a) in multi.enumerated() {
+            for t in 1..<answers[a].count {
+                scores[a] += Double(ReadOut.logSoftmax(r.logits(sequence: k, index: t - 1, vocab: V))[answers[a][t]])
+            }
+        }
+        return scores
+    }
+
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext) throws -> RolloutData {
-        throw NotImplementedYet("Two-Step rollouts with the language model")
+        let model = try ctx.languageModel()
+        let tk = model.tokenizer
+        let readout = Readout(Params(ctx.stage.params, prefix: "task"))
+        let batch = 8
+        var records: [ExperimentRecord] = []
+        for first in stride(from: 0, to: config.experiments, by: batch) {
+            let ids = Array(first..<min(first + batch, config.experiments))
+            var envs = ids.map { TwoStepEnvironment(config: config, experiment: $0, seed: seed) }
+            let optionValues = envs.map(\.optionValues)
+            let optimal = envs.map { $0.expectedValues(state: 0).max() ?? 0 }
+            var rngs = ids.map { SeededRNG(seed: seed, stream: "two_step/policy/\($0)") }
+            var tracks = ids.map { _ in TokenTrack() }
+            var fed = ids.map { _ in 0 }
+            let caches = ids.map { _ in KVCache(config: model.config) }
+            var steps: [[Step]] = ids.map { _ in [] }
+            var slots: [ChoiceSlot?] = []
+            for i in envs.indices { slots.append(envs[i].nextSlot()) }
+            while slots.contains(where: { $0 != nil }) {
+                try ctx.checkCancelled()
+                var query: [Int] = []
+                for i in envs.indices {
+                    guard let slot = slots[i] else { continue }
+                    if slot.forcedRandom {
+                        let n = slot.answers.count
+                        let d = Decision(index: rngs[i].int(below: n), probabilities: Array(repeating: 1 / Double(n), count: n))
+                        steps[i].append(envs[i].submit(d, forcedRandom: true))
+                        slots[i] = envs[i].nextSlot()
+                    } else {
+                        query.append(i)
+                    }
+                }
+                guard !query.isEmpty else { continue }
+                for i in query { tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk) }
+                let request = ForwardRequest(sequences: query.map { Array(tracks[$0].ids[fed[$0]...]) },
+                                             logitPositions: query.map { [tracks[$0].ids.count - 1] })
+                let r = try model.forward(request, caches: query.map { caches[$0] })
+                for (k, i) in query.enumerated() {
+                    fed[i] = tracks[i].ids.count
+                    let slot = slots[i]!
+                    let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
+                    let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
+                                                  answers: answers, cache: caches[i])
+                    steps[i].append(envs[i].submit(readout.choose(scores, rng: &rngs[i]), forcedRandom: false))
+                    slots[i] = envs[i].nextSlot()
+                }
+            }
+            for (i, e) in ids.enumerated() {
+                tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk)
+                var rec = ExperimentRecord(experiment: e, transcript: envs[i].transcript, steps: steps[i], returns: envs[i].returns,
+                                           optimalReturn: optimal[i])
+                rec.tokens = tracks[i]
+                _ = optionValues
+                records.append(rec)
+            }
+            ctx.progress.update(records.count, of: config.experiments)
+        }
+        return RolloutData(task: "two_step", experiments: records)
     }
+
     static func gridWorld(_ config: GridWorldConfig, control: GridWorldConfig?, seed: UInt64, ctx: StageContext) throws -> RolloutData {
-        throw NotImplementedYet("Grid World rollouts with the language model")
+        let model = try ctx.languageModel()
+        let readout = Readout(Params(ctx.stage.params, prefix: "task"))
+        func play(_ c: GridWorldConfig) throws -> [ExperimentRecord] {
+            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx) { e in
+                let trajectory = GridWorld.simulate(c, experiment: e, seed: seed)
+                let env = GridWorldEnvironment(config: c, trajectory: trajectory,
+                                               shown: GridWorld.shownRewards(trajectory, config: c, experiment: e, seed: seed))
+                return (env, { rec in rec.goal = trajectory.goal })
+            }
+        }
+        return RolloutData(task: "grid_world", experiments: try play(config), control: try control.map(play))
     }
+
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext) throws -> RolloutData {
-        throw NotImplementedYet("graph rollouts with the language model")
+        let model = try ctx.languageModel()
+        let tk = model.tokenizer
+        let readout = Readout(Params(ctx.stage.params, prefix: "task"))
+        let graph = config.resolvedGraph
+        let recs = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph", ctx: ctx) { e in
+            var task = SeededRNG(seed: seed, stream: "graph/task/\(e)")
+            let libraryNames = GraphWalk.names(config, count: graph.nodeCount, rng: &task)
+            let walk = GraphWalk.walk(graph, length: config.walkLength, rng: &task)
+            // Names whose first tokens differ, so first-token scoring is exact (SCIENCE.md §3.3).
+            let names = config.names != nil ? libraryNames
+                : distinctFirstTokenNames(config, count: graph.nodeCount, tokenizer: tk, seed: seed, experiment: e) ?? libraryNames
+            let env = GraphWalkEnvironment(config: config, graph: graph, names: names, walk: walk)
+            return (env, { rec in rec.names = names; rec.walk = walk })
+        }
+        return RolloutData(task: "graph", experiments: recs.map { r in
+            var r = r
+            r.nodeEvents = r.transcript.events.indices.filter { r.transcript.events[$0].kind == .node }
+            return r
+        })
+    }
+
+    static func distinctFirstTokenNames(_ config: GraphConfig, count: Int, tokenizer tk: Tokenizer, seed: UInt64,
+                                        experiment e: Int) -> [String]? {
+        var pool = Array(Set(config.namePool)).sorted()
+        var rng = SeededRNG(seed: seed, stream: "graph/names/\(e)")
+        for i in pool.indices.reversed() { pool.swapAt(i, rng.int(below: i + 1)) }
+        var used = Set<Int>(), out: [String] = []
+        for n in pool where out.count < count {
+            guard let t = tk.encode(config.answerPrefix + n, addSpecial: false, parseSpecial: false).first, !used.contains(t) else { continue }
+            used.insert(t); out.append(n)
+        }
+        return out.count == count ? out : nil
+    }
+
+    /// Builds each transcript (predictions do not change the text), reads it in one pass with logits at
+    /// every slot, and records the model's prediction and probabilities at each choice event.
+    static func predict<E: Environment>(_ model: LanguageModel, experiments: Int, readout: Readout, seed: UInt64, stream: String,
+                                        ctx: StageContext, make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> [ExperimentRecord] {
+        let tk = model.tokenizer
+        let V = model.config.vocabSize
+        var out: [ExperimentRecord] = []
+        for e in 0..<experiments {
+            try ctx.checkCancelled()
+            var (env, finish) = make(e)
+            var slots: [(ChoiceSlot, Int)] = []
+            var steps: [Step] = []
+            while let slot = env.nextSlot() {
+                slots.append((slot, env.transcript.byteCount))
+                steps.append(env.submit(Decision(index: 0), forcedRandom: false))
+            }
+            var track = TokenTrack()
+            track.extend(to: env.transcript.text, tokenizer: tk)
+            var transcript = env.transcript
+            var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
+            // Logits for many positions are large (positions × vocabulary): read them in chunks.
+            let chunk = max(1, (64 << 20) / (V * 4))
+            var k = 0
+            while k < slots.count {
+                let part = Array(slots[k..<min(k + chunk, slots.count)])
+                let positions = part.map { track.position(before: $0.1) ?? 0 }
+                let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions]), caches: nil)
+                for (j, (slot, _)) in part.enumerated() {
+                    let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
+                    let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil)
+                    let d = readout.choose(scores, rng: &rng)
+                    let ev = transcript.events[slot.event]
+                    transcript.recordChoice(event: slot.event, written: ev.written ?? 0, chosen: d.index, probabilities: d.probabilities,
+                                            forcedRandom: false)
+                }
+                k += chunk
+            }
+            var rec = ExperimentRecord(experiment: e, transcript: transcript, steps: steps)
+            rec.tokens = track
+            finish(&rec)
+            out.append(rec)
+            ctx.progress.update(e + 1, of: experiments)
+        }
+        return out
     }
 }

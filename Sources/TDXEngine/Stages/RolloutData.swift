@@ -17,6 +17,8 @@ public struct ExperimentRecord: Codable, Sendable {
     public var names: [String]?
     public var walk: [Int]?
     public var nodeEvents: [Int]?
+    /// The token ids the language model read (with each token's end byte), when it took part.
+    var tokens: TokenTrack?
 
     /// Fraction of prediction slots where the chosen answer is the one that happened.
     public var accuracy: Double {

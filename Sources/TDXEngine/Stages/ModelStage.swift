@@ -1,0 +1,59 @@
+import Foundation
+import TDXCore
+import TDXModels
+import TDXPlan
+
+/// `model`: finds the weights file, checks its SHA-256 against the spec's pin, and records the model's shape.
+struct ModelStage: StageBody {
+    let kind = StageKind.model
+    let codeVersion = 1
+
+    func run(_ group: [StageContext]) throws -> [StageOutput] {
+        try group.map { ctx in
+            let p = Params(ctx.stage.params, prefix: "model")
+            let store = ModelStore(environment: ProcessInfo.processInfo.environment)
+            let path = try store.resolve(p.string("weights"))
+            let digest = try Self.sha256(path: path, ctx: ctx)
+            let pinned = p.string("sha256").lowercased()
+            guard pinned.isEmpty || pinned == digest else {
+                throw ModelStageError.digestMismatch(path: path, expected: pinned, found: digest)
+            }
+            let model = try ctx.services.get("llm:\(path)") { try LanguageModel.load(path: path) }
+            let c = model.config
+            let info = ModelInfoRecord(path: path, sha256: digest, blocks: c.blockCount, dModel: c.dModel, vocab: c.vocabSize)
+            var out = StageOutput()
+            let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+            out.json("model", String(decoding: try e.encode(info), as: UTF8.self))
+            return out
+        }
+    }
+
+    static func sha256(path: String, ctx: StageContext) throws -> String {
+        guard let fh = FileHandle(forReadingAtPath: path) else { throw ModelStageError.unreadable(path) }
+        defer { try? fh.close() }
+        var h = SHA256()
+        while let chunk = try fh.read(upToCount: 8 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { h.update(bytes: $0) }
+            try ctx.checkCancelled()
+        }
+        return h.hexDigest()
+    }
+}
+
+enum ModelStageError: UserError {
+    case digestMismatch(path: String, expected: String, found: String)
+    case unreadable(String)
+
+    var message: String {
+        switch self {
+        case .digestMismatch(let p, let e, let f): "\(p) has SHA-256 \(f.prefix(16))…, but the spec pins \(e.prefix(16))…"
+        case .unreadable(let p): "cannot read the weights file \(p)"
+        }
+    }
+    var help: String? {
+        switch self {
+        case .digestMismatch: "the file is corrupt or a different model: run `tdx model fetch` again, or update `sha256` in the spec"
+        case .unreadable: "check the path and its permissions"
+        }
+    }
+}
