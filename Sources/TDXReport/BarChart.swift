@@ -58,15 +58,22 @@ public struct BarChart: SVGFigure, Equatable {
         let legend = series.count > 1 || (series.count == 1 && !series[0].name.isEmpty && groups.count > 1)
             ? series.enumerated().map { LegendEntry(swatch: .box(color: Palette.color($1.color ?? $0)), label: $1.name) }
             : []
-        let legendW = Chrome.legendWidth(legend, canvasWidth: width)
         let left = Chrome.leftMargin(yAxis, hasLabel: !yLabel.isEmpty)
-        let right = width - 16 - legendW
+        let top = Chrome.top(hasTitle: !title.isEmpty)
+        let refLabels = Chrome.visible(references, yAxis).map(\.label)
         let groupCount = max(groups.count, series.map(\.values.count).max() ?? 0, 1)
-        let band = (right - left) / Double(groupCount)
-        let wrapped = (0..<groupCount).map { g in wrap(g < groups.count ? groups[g] : "", width: band - 4) }
+        // Group labels wrap to the band width, which depends on the legend; a first pass with one
+        // line sizes the band.
+        let (probe, _) = Chrome.place(width: width, height: height, left: left, top: top, bottomMargin: 0,
+                                      legend: legend, referenceLabels: refLabels)
+        let wrapped = (0..<groupCount).map { g in
+            wrap(g < groups.count ? groups[g] : "", width: probe.width / Double(groupCount) - 4)
+        }
         let labelLines = Double(wrapped.map(\.count).max() ?? 1)
-        let r = PlotRect(left: left, right: right, top: Chrome.top(hasTitle: !title.isEmpty),
-                         bottom: height - (14 + labelLines * 13 + (xLabel.isEmpty ? 6 : 28)))
+        let (r, legendLayout) = Chrome.place(
+            width: width, height: height, left: left, top: top,
+            bottomMargin: 14 + labelLines * 13 + (xLabel.isEmpty ? 6 : 28), legend: legend, referenceLabels: refLabels)
+        let band = r.width / Double(groupCount)
 
         var b = SVGBuilder()
         Chrome.title(title, width: width, into: &b)
@@ -118,7 +125,7 @@ public struct BarChart: SVGFigure, Equatable {
                    size: Chrome.labelSize, anchor: .middle)
         }
         Chrome.references(references, axis: yAxis, rect: r, into: &b)
-        Chrome.legend(legend, x: r.right + 16, y: r.top, maxWidth: legendW, into: &b)
+        Chrome.legend(legend, legendLayout, into: &b)
         return b.document(width: width, height: height, title: title)
     }
 }

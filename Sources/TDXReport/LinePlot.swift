@@ -66,11 +66,10 @@ public struct LinePlot: SVGFigure, Equatable {
         }
         if series.count == 1 && series[0].band == nil { legend = [] }
 
-        let legendW = Chrome.legendWidth(legend, canvasWidth: width)
-        let r = PlotRect(left: Chrome.leftMargin(yAxis, hasLabel: !yLabel.isEmpty),
-                         right: width - 16 - legendW,
-                         top: Chrome.top(hasTitle: !title.isEmpty),
-                         bottom: height - Chrome.bottomMargin(hasLabel: !xLabel.isEmpty))
+        let (r, legendLayout) = Chrome.place(
+            width: width, height: height, left: Chrome.leftMargin(yAxis, hasLabel: !yLabel.isEmpty),
+            top: Chrome.top(hasTitle: !title.isEmpty), bottomMargin: Chrome.bottomMargin(hasLabel: !xLabel.isEmpty),
+            legend: legend, referenceLabels: Chrome.visible(references, yAxis).map(\.label))
 
         var b = SVGBuilder()
         Chrome.title(title, width: width, into: &b)
@@ -108,7 +107,7 @@ public struct LinePlot: SVGFigure, Equatable {
         }
         b.raw("</g>")
         Chrome.references(references, axis: yAxis, rect: r, into: &b)
-        Chrome.legend(legend, x: r.right + 16, y: r.top, maxWidth: legendW, into: &b)
+        Chrome.legend(legend, legendLayout, into: &b)
         return b.document(width: width, height: height, title: title)
     }
 }

@@ -45,13 +45,14 @@ public enum NumberFormat {
         return String(format: "%.\(max(0, min(digits - 1, 16)))e", x)
     }
 
-    /// The shortest text that reads back as exactly `x` (Swift's round-trip description), for CSV.
-    /// NaN and infinities as `NaN`, `inf`, `-inf`, which spreadsheet and pandas readers accept.
+    /// Machine-readable text for CSV: 15 significant digits (every decimal a Double carries exactly,
+    /// without binary noise such as `0.12000000000000001`); NaN and infinities as `NaN`, `inf`, `-inf`,
+    /// which spreadsheet and pandas readers accept.
     public static func exact(_ x: Double) -> String {
         if x.isNaN { return "NaN" }
         if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        return "\(x)"
+        if x == 0 { return "0" }
+        return String(format: "%.15g", x)
     }
 
     private static func isNegativeZero(_ s: String) -> Bool {

@@ -43,11 +43,12 @@ public struct ScatterPlot: SVGFigure, Equatable {
 
     public var svg: String {
         let legend = groupNames.enumerated().map { LegendEntry(swatch: .marker(color: Palette.color($0)), label: $1) }
-        let legendW = Chrome.legendWidth(legend, canvasWidth: width)
         let shown = panels.isEmpty ? [Panel("", points: [])] : panels
-        let panelW = (width - 16 - legendW) / Double(shown.count)
         let top = Chrome.top(hasTitle: !title.isEmpty) + (shown.contains { !$0.title.isEmpty } ? 20 : 0)
-        let bottom = height - Chrome.bottomMargin(hasLabel: !xLabel.isEmpty)
+        let (area, legendLayout) = Chrome.place(width: width, height: height, left: 0, top: top,
+                                                bottomMargin: Chrome.bottomMargin(hasLabel: !xLabel.isEmpty),
+                                                legend: legend)
+        let panelW = (area.right + 4) / Double(shown.count)
         let allPoints = shown.flatMap(\.points)
 
         var b = SVGBuilder()
@@ -58,7 +59,7 @@ public struct ScatterPlot: SVGFigure, Equatable {
             let probe = Axis.covering(padded(pts.map(\.y)))
             let x0 = Double(k) * panelW
             let r = PlotRect(left: x0 + Chrome.leftMargin(probe, hasLabel: k == 0 && !yLabel.isEmpty),
-                             right: x0 + panelW - 12, top: top, bottom: bottom)
+                             right: x0 + panelW - 12, top: area.top, bottom: area.bottom)
             let (xAxis, yAxis) = axes(pts, rect: r)
             if !panel.title.isEmpty {
                 b.text(panel.title, x: (r.left + r.right) / 2, y: top - 10, size: Chrome.labelSize,
@@ -66,20 +67,16 @@ public struct ScatterPlot: SVGFigure, Equatable {
             }
             Chrome.yAxis(yAxis, rect: r, label: k == 0 ? yLabel : "", into: &b)
             Chrome.xAxis(xAxis, rect: r, label: xLabel, into: &b)
-            for p in panel.points where p.x.isFinite && p.y.isFinite {
-                let px = xAxis.map(p.x, r.left, r.right), py = yAxis.map(p.y, r.bottom, r.top)
-                b.circle(px, py, r: 5, fill: Palette.color(p.group))
-            }
-            // Labels after all points so no point covers a label; points near the right edge are
-            // labelled on their left.
-            for p in panel.points where p.x.isFinite && p.y.isFinite && !p.label.isEmpty {
-                let px = xAxis.map(p.x, r.left, r.right), py = yAxis.map(p.y, r.bottom, r.top)
-                let leftSide = px + 8 + textWidth(p.label, size: 10) > r.right
-                b.text(p.label, x: leftSide ? px - 8 : px + 8, y: py + 3.5, size: 10,
-                       anchor: leftSide ? .end : .start, halo: true)
+            let visible = panel.points.filter { $0.x.isFinite && $0.y.isFinite }
+            let centres = visible.map { (xAxis.map($0.x, r.left, r.right), yAxis.map($0.y, r.bottom, r.top)) }
+            for (p, c) in zip(visible, centres) { b.circle(c.0, c.1, r: 5, fill: Palette.color(p.group)) }
+            // Labels after all points so no point covers a label.
+            let labels = visible.map(\.label)
+            for (i, spot) in LabelPlacer.place(labels, at: centres, in: r).enumerated() where !labels[i].isEmpty {
+                b.text(labels[i], x: spot.x, y: spot.y, size: 10, anchor: spot.anchor, halo: true)
             }
         }
-        Chrome.legend(legend, x: width - legendW, y: top, maxWidth: legendW, into: &b)
+        Chrome.legend(legend, legendLayout, into: &b)
         return b.document(width: width, height: height, title: title)
     }
 

@@ -16,11 +16,15 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(NumberFormat.format(-.infinity), "−∞")
     }
 
-    func testExactNumbersRoundTrip() {
-        for x in [0.1, 1.0 / 3, -2.5e-12, 1e300, 7.0, -0.0, 123456789012.0] {
-            XCTAssertEqual(Double(NumberFormat.exact(x)), x, "\(x)")
+    func testExactNumbersKeepFifteenDigits() {
+        for x in [0.1, 1.0 / 3, -2.5e-12, 1e300, 7.0, -0.0, 123456789012.0, Double(Float(0.58))] {
+            let back = Double(NumberFormat.exact(x))!
+            XCTAssertEqual(back, x, accuracy: abs(x) * 1e-14, "\(x)")
         }
         XCTAssertEqual(NumberFormat.exact(7), "7")
+        XCTAssertEqual(NumberFormat.exact(0.1 * 1.2), "0.12")
+        XCTAssertEqual(NumberFormat.exact(-0.0), "0")
+        XCTAssertEqual(NumberFormat.exact(3e-9), "3e-09")
         XCTAssertEqual(NumberFormat.exact(.nan), "NaN")
         XCTAssertEqual(NumberFormat.exact(.infinity), "inf")
     }

@@ -142,15 +142,3 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(p.texts.contains("<script>"))
     }
 }
-
-final class DebugDump: XCTestCase {
-    func testDump() throws {
-        guard let dir = ProcessInfo.processInfo.environment["TDX_REPORT_DUMP"] else { return }
-        let plot = ScatterPlot(title: "", panels: [.init("", points: [.init(x: 0, y: 0), .init(x: 10, y: 1)])],
-                               equalAspect: true, width: 500, height: 400)
-        try plot.svg.write(toFile: dir + "/eq.svg", atomically: true, encoding: .utf8)
-        let p2 = LinePlot(title: "a < b & \"c\"", xLabel: "x'", yLabel: "y\u{1}",
-                            series: [.init("<script>", x: [0, 1], y: [0, 1])])
-        try p2.svg.write(toFile: dir + "/esc.svg", atomically: true, encoding: .utf8)
-    }
-}
