@@ -53,7 +53,11 @@ public struct BarChart: SVGFigure, Equatable {
     }
 
     public var svg: String {
-        let all = series.flatMap { $0.values.flatMap { [$0.value, $0.lower, $0.upper] } } + references.map(\.value)
+        var all = series.flatMap { $0.values.flatMap { [$0.value, $0.lower, $0.upper] } } + references.map(\.value)
+        if showValues, let lo = (all + [0]).filter(\.isFinite).min(), let hi = (all + [0]).filter(\.isFinite).max() {
+            // Headroom so value labels sit inside the plot rather than on the axis.
+            all += [hi + 0.08 * (hi - lo), lo < 0 ? lo - 0.08 * (hi - lo) : 0]
+        }
         let yAxis = yRange.map { Axis.fixed($0.lowerBound, $0.upperBound) } ?? Axis.covering(all, includeZero: true)
         let legend = series.count > 1 || (series.count == 1 && !series[0].name.isEmpty && groups.count > 1)
             ? series.enumerated().map { LegendEntry(swatch: .box(color: Palette.color($1.color ?? $0)), label: $1.name) }
@@ -82,12 +86,14 @@ public struct BarChart: SVGFigure, Equatable {
         let base = py(min(max(0, yAxis.lo), yAxis.hi))
         b.raw("<clipPath id=\"plot-area\"><rect x=\"\(n(r.left))\" y=\"\(n(r.top))\" width=\"\(n(r.width))\" height=\"\(n(r.height))\"/></clipPath>")
         b.raw("<g clip-path=\"url(#plot-area)\">")
-        let barW = band * 0.8 / Double(max(series.count, 1))
+        // Bars no wider than 90 px, centred in their group, so a lone bar does not fill the plot.
+        let barW = min(band * 0.8 / Double(max(series.count, 1)), 90)
+        let inset = (band - barW * Double(series.count)) / 2
         var valueLabels: [(String, Double, Double)] = []
         for (s, ser) in series.enumerated() {
             let c = Palette.color(ser.color ?? s)
             for (g, v) in ser.values.enumerated() where g < groupCount {
-                let x = r.left + Double(g) * band + band * 0.1 + Double(s) * barW
+                let x = r.left + Double(g) * band + inset + Double(s) * barW
                 let cx = x + barW / 2
                 if v.value.isFinite {
                     let y = py(v.value)
