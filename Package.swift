@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "TDXTasksTests", dependencies: ["TDXTasks", "TDXCore"]),
         .testTarget(name: "TDXRLTests", dependencies: ["TDXRL", "TDXTasks", "TDXCore"]),
         .testTarget(name: "TDXAnalysisTests", dependencies: ["TDXAnalysis", "TDXNumerics", "TDXCore"]),
+        .testTarget(name: "TDXReportTests", dependencies: ["TDXReport", "TDXCore"], exclude: ["Golden"]),
         .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXPlan", "TDXStore", "TDXLang", "TDXCore"]),
         .testTarget(name: "TDXCLITests", dependencies: ["TDXCLI", "TDXCore"]),
     ],

@@ -1,2 +1,0 @@
-// TDXReport: see DESIGN.md §2. Filled in by its issue.
-public enum TDXReportModule { public static let name = "TDXReport" }
