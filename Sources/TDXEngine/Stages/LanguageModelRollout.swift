@@ -98,9 +98,9 @@ enum LanguageModelRollout {
             for (i, e) in ids.enumerated() {
                 tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk)
                 var rec = ExperimentRecord(experiment: e, transcript: envs[i].transcript, steps: steps[i], returns: envs[i].returns,
-                                           optimalReturn: optimal[i])
+                                           optimalReturn: optimal[i],
+                                           randomReturn: optionValues[i].reduce(0, +) / Double(max(1, optionValues[i].count)))
                 rec.tokens = tracks[i]
-                _ = optionValues
                 records.append(rec)
             }
             ctx.progress.update(records.count, of: config.experiments)

@@ -11,6 +11,8 @@ public struct ExperimentRecord: Codable, Sendable {
     /// Two-Step: points per episode, and the best expected return per episode.
     public var returns: [Double]?
     public var optimalReturn: Double?
+    /// Two-Step: the expected return of a uniformly random policy (the mean option value).
+    public var randomReturn: Double?
     /// Grid World: the goal cell.
     public var goal: Int?
     /// Graph: node names, the walk, and the transcript event of each walk position.
@@ -50,7 +52,7 @@ public struct RolloutData: Codable, Sendable {
 extension ExperimentRecord {
     init(_ e: TwoStepExperiment) {
         self.init(experiment: e.experiment, transcript: e.transcript, steps: e.steps, returns: e.returns,
-                  optimalReturn: e.optimalReturn)
+                  optimalReturn: e.optimalReturn, randomReturn: e.optionValues.reduce(0, +) / Double(max(1, e.optionValues.count)))
     }
     init(_ e: GridWorldExperiment) {
         self.init(experiment: e.experiment, transcript: e.transcript, steps: e.steps, goal: e.goal)

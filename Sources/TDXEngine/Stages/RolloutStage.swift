@@ -9,7 +9,7 @@ import TDXTasks
 /// (Grid World, graph) at each choice slot; a spec may instead name a simulated policy for Two-Step.
 struct RolloutStage: StageBody {
     let kind = StageKind.rollout
-    let codeVersion = 1
+    let codeVersion = 2
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in
