@@ -29,6 +29,7 @@ final class Sandbox {
     }
     deinit { try? FileManager.default.removeItem(at: dir) }
     var cache: String { dir.appendingPathComponent("cache.sqlite").path }
+    var results: String { dir.appendingPathComponent("results").path }
     @discardableResult
     func write(_ text: String, _ name: String = "spec.tdx") throws -> String {
         let p = dir.appendingPathComponent(name).path

@@ -99,7 +99,7 @@ final class ExecutorTests: XCTestCase {
         let path = try sb.write(baseSpec)
         var rng = SeededRNG(seed: 99)
         for _ in 0..<20 {
-            let p = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2"],
+            let p = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2", "--results", sb.results],
                                  env: ["TDX_TEST_STAGES": "1", "TDX_TEST_STAGE_MS": "15"])
             usleep(UInt32(rng.int(below: 250_000)))
             kill(p.processIdentifier, SIGKILL)
@@ -110,7 +110,7 @@ final class ExecutorTests: XCTestCase {
                 XCTAssertEqual(try store.readString(key: a.key, blob: "value"), byKey[a.key], "a cached result differs from the uninterrupted run")
             }
         }
-        let p = try spawnTDX(["run", path, "--cache", sb.cache], env: ["TDX_TEST_STAGES": "1"])
+        let p = try spawnTDX(["run", path, "--cache", sb.cache, "--results", sb.results], env: ["TDX_TEST_STAGES": "1"])
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0)
         XCTAssertEqual(try values(plan, cache: sb.cache), expected)
@@ -121,8 +121,8 @@ final class ExecutorTests: XCTestCase {
         let sb = try Sandbox()
         let path = try sb.write(baseSpec)
         let env = ["TDX_TEST_STAGES": "1", "TDX_TEST_STAGE_MS": "40"]
-        let a = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2"], env: env)
-        let b = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2"], env: env)
+        let a = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2", "--results", sb.results], env: env)
+        let b = try spawnTDX(["run", path, "--cache", sb.cache, "--jobs", "2", "--results", sb.results], env: env)
         a.waitUntilExit(); b.waitUntilExit()
         XCTAssertEqual(a.terminationStatus, 0)
         XCTAssertEqual(b.terminationStatus, 0)

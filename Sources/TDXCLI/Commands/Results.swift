@@ -34,8 +34,13 @@ enum Results {
                 try? fm.removeItem(atPath: tmp)
                 throw UsageError("\(dir) exists and is not a tdx report directory", help: "choose another place with --results DIR")
             }
-            try fm.removeItem(atPath: dir)
+            try? fm.removeItem(atPath: dir)
         }
-        try fm.moveItem(atPath: tmp, toPath: dir)
+        // A concurrent run may have put its copy in place meanwhile: the content is the same (it comes
+        // from the same cached artifact), so one retry that replaces it is enough.
+        do { try fm.moveItem(atPath: tmp, toPath: dir) } catch {
+            try? fm.removeItem(atPath: dir)
+            do { try fm.moveItem(atPath: tmp, toPath: dir) } catch { try? fm.removeItem(atPath: tmp); throw error }
+        }
     }
 }

@@ -10,6 +10,24 @@ import TDXTasks
 /// Grid World and the graph task are predictions: the text continues with what really happened whatever
 /// the model predicts, so each transcript is built first and read in one pass with logits at every slot.
 enum LanguageModelRollout {
+    /// An edit of the residual stream kept active during a rollout (the `intervene` stage).
+    struct Intervention {
+        var block: Int
+        var operation: ResidualEdit.Operation
+        /// Edit only the tokens of task events instead of every token.
+        var onlyEvents: Bool
+
+        /// The edit for sequence `k` of a request whose new tokens are `range` (absolute positions).
+        func edit(sequence k: Int, range: Range<Int>, track: TokenTrack, transcript: Transcript) -> ResidualEdit? {
+            var positions = Array(range)
+            if onlyEvents {
+                let events = Set(transcript.events.compactMap { track.position(of: $0.span) })
+                positions = positions.filter(events.contains)
+            }
+            return positions.isEmpty ? nil : ResidualEdit(block: block, sequences: [k], positions: positions, operation: operation)
+        }
+    }
+
     struct Readout {
         var argmax: Bool
         var temperature: Double
@@ -30,14 +48,20 @@ enum LanguageModelRollout {
 
     /// Log-probability of each answer continuing at a position: the first token from `logits`; later tokens
     /// of multi-token answers from a copy of the KV cache.
-    static func answerScores(_ model: LanguageModel, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?) throws -> [Double] {
+    static func answerScores(_ model: LanguageModel, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?,
+                             intervention: Intervention? = nil) throws -> [Double] {
         let lp = ReadOut.logSoftmax(logits)
         var scores = answers.map { $0.isEmpty ? -Double.infinity : Double(lp[$0[0]]) }
         let multi = answers.indices.filter { answers[$0].count > 1 }
         guard !multi.isEmpty, let cache else { return scores }
         let start = cache.count
         let seqs = multi.map { Array(answers[$0].dropLast()) }
-        let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count)) }),
+        let edits = intervention.map { iv in
+            seqs.indices.map { ResidualEdit(block: iv.block, sequences: [$0], positions: Array(start..<(start + seqs[$0].count)),
+                                            operation: iv.operation) }
+        } ?? []
+        let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count)) },
+                                                 edits: edits),
                                   caches: multi.map { _ in cache.copy() })
         let V = model.config.vocabSize
         for (k, a) in multi.enumerated() {
@@ -48,14 +72,16 @@ enum LanguageModelRollout {
         return scores
     }
 
-    static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext) throws -> RolloutData {
+    static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
+                        experiments only: [Int]? = nil) throws -> RolloutData {
         let model = try ctx.languageModel()
         let tk = model.tokenizer
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let batch = 8
         var records: [ExperimentRecord] = []
-        for first in stride(from: 0, to: config.experiments, by: batch) {
-            let ids = Array(first..<min(first + batch, config.experiments))
+        let all = only ?? Array(0..<config.experiments)
+        for first in stride(from: 0, to: all.count, by: batch) {
+            let ids = Array(all[first..<min(first + batch, all.count)])
             var envs = ids.map { TwoStepEnvironment(config: config, experiment: $0, seed: seed) }
             let optionValues = envs.map(\.optionValues)
             let optimal = envs.map { $0.expectedValues(state: 0).max() ?? 0 }
@@ -82,15 +108,20 @@ enum LanguageModelRollout {
                 }
                 guard !query.isEmpty else { continue }
                 for i in query { tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk) }
+                let edits = intervention.map { iv in
+                    query.enumerated().compactMap { k, i in
+                        iv.edit(sequence: k, range: fed[i]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
+                    }
+                } ?? []
                 let request = ForwardRequest(sequences: query.map { Array(tracks[$0].ids[fed[$0]...]) },
-                                             logitPositions: query.map { [tracks[$0].ids.count - 1] })
+                                             logitPositions: query.map { [tracks[$0].ids.count - 1] }, edits: edits)
                 let r = try model.forward(request, caches: query.map { caches[$0] })
                 for (k, i) in query.enumerated() {
                     fed[i] = tracks[i].ids.count
                     let slot = slots[i]!
                     let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
                     let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
-                                                  answers: answers, cache: caches[i])
+                                                  answers: answers, cache: caches[i], intervention: intervention)
                     steps[i].append(envs[i].submit(readout.choose(scores, rng: &rngs[i]), forcedRandom: false))
                     slots[i] = envs[i].nextSlot()
                 }
@@ -103,7 +134,7 @@ enum LanguageModelRollout {
                 rec.tokens = tracks[i]
                 records.append(rec)
             }
-            ctx.progress.update(records.count, of: config.experiments)
+            ctx.progress.update(records.count, of: all.count)
         }
         return RolloutData(task: "two_step", experiments: records)
     }
@@ -160,11 +191,13 @@ enum LanguageModelRollout {
     /// Builds each transcript (predictions do not change the text), reads it in one pass with logits at
     /// every slot, and records the model's prediction and probabilities at each choice event.
     static func predict<E: Environment>(_ model: LanguageModel, experiments: Int, readout: Readout, seed: UInt64, stream: String,
-                                        ctx: StageContext, make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> [ExperimentRecord] {
+                                        ctx: StageContext, intervention: Intervention? = nil, only: [Int]? = nil,
+                                        make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> [ExperimentRecord] {
         let tk = model.tokenizer
         let V = model.config.vocabSize
         var out: [ExperimentRecord] = []
-        for e in 0..<experiments {
+        let all = only ?? Array(0..<experiments)
+        for (n, e) in all.enumerated() {
             try ctx.checkCancelled()
             var (env, finish) = make(e)
             var slots: [(ChoiceSlot, Int)] = []
@@ -183,7 +216,9 @@ enum LanguageModelRollout {
             while k < slots.count {
                 let part = Array(slots[k..<min(k + chunk, slots.count)])
                 let positions = part.map { track.position(before: $0.1) ?? 0 }
-                let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions]), caches: nil)
+                let edits = intervention.flatMap { $0.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) }
+                let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions],
+                                                         edits: edits.map { [$0] } ?? []), caches: nil)
                 for (j, (slot, _)) in part.enumerated() {
                     let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
                     let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil)
@@ -198,7 +233,7 @@ enum LanguageModelRollout {
             rec.tokens = track
             finish(&rec)
             out.append(rec)
-            ctx.progress.update(e + 1, of: experiments)
+            ctx.progress.update(n + 1, of: all.count)
         }
         return out
     }

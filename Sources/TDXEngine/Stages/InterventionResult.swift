@@ -1,0 +1,89 @@
+import Foundation
+import TDXCore
+import TDXRL
+import TDXTasks
+
+/// What the `intervene` stage stores: which latent was edited where, and each condition's behaviour.
+public struct InterventionResult: Codable, Sendable {
+    public struct Condition: Codable, Sendable {
+        /// `intact`, `latent`, `control`, `reconstruction`.
+        public var name: String
+        /// Two-Step: mean points per episode after the random episodes; prediction tasks: accuracy.
+        public var perExperiment: [Double]
+        public var mean: Double
+        public var ciLow: Double
+        public var ciHigh: Double
+        /// Two-Step: mean probability of the chosen action under the fitted Q-learning model, per experiment.
+        public var qConsistency: [Double]?
+        /// Two-Step: NLL of the choices under the fitted Q-learning model.
+        public var qNLL: Double?
+        /// Max |r| of the latent's variable at the blocks after the edited one, when measured.
+        public var downstream: [String: Double]?
+    }
+
+    public var name: String
+    public var layer: Int
+    public var variable: String
+    public var latent: Int
+    public var latentR: Double
+    public var control: Int?
+    public var controlR: Double?
+    public var edit: String
+    public var positions: String
+    public var metric: String
+    public var experiments: [Int]
+    public var conditions: [Condition]
+
+    public func encoded() throws -> String {
+        let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+    public static func decode(_ s: String) throws -> InterventionResult {
+        try JSONDecoder().decode(InterventionResult.self, from: Data(s.utf8))
+    }
+}
+
+enum InterventionStats {
+    /// Mean, and a percentile bootstrap 95 % CI over experiments (seeded).
+    static func meanCI(_ xs: [Double], resamples: Int = 1000, seed: UInt64) -> (Double, Double, Double) {
+        let v = xs.filter(\.isFinite)
+        guard !v.isEmpty else { return (.nan, .nan, .nan) }
+        let mean = v.reduce(0, +) / Double(v.count)
+        guard v.count > 1 else { return (mean, mean, mean) }
+        var rng = SeededRNG(seed: seed, stream: "intervene/bootstrap")
+        var means: [Double] = []
+        for _ in 0..<resamples {
+            var s = 0.0
+            for _ in 0..<v.count { s += v[rng.int(below: v.count)] }
+            means.append(s / Double(v.count))
+        }
+        means.sort()
+        return (mean, means[Int(0.025 * Double(resamples))], means[min(resamples - 1, Int(0.975 * Double(resamples)))])
+    }
+
+    /// Two-Step: mean points per episode after the random episodes, per experiment.
+    static func points(_ r: RolloutData, skip: Int) -> [Double] {
+        r.experiments.map { e in
+            let pts = Array((e.returns ?? []).dropFirst(skip))
+            return pts.isEmpty ? .nan : pts.reduce(0, +) / Double(pts.count)
+        }
+    }
+
+    /// Consistency with Q-learning: per experiment, the mean probability the fitted model gives to each
+    /// non-random choice, and the total NLL.
+    static func qConsistency(_ r: RolloutData, model: BehaviourModel, parameters: [Double]) -> ([Double], Double) {
+        var nll = 0.0
+        let per = r.experiments.map { e -> Double in
+            var learner = model.learner(parameters)
+            var ps: [Double] = []
+            for s in e.steps {
+                let p = learner.probabilities(state: s.state, actionCount: s.actionCount)[s.action]
+                if !s.forcedRandom { ps.append(p); nll -= Foundation.log(max(p, 1e-300)) }
+                _ = learner.update(s)
+            }
+            return ps.isEmpty ? .nan : ps.reduce(0, +) / Double(ps.count)
+        }
+        return (per, nll)
+    }
+}
+
