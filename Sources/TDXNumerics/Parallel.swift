@@ -8,16 +8,21 @@ public enum Parallel {
     /// Calls `body` on contiguous sub-ranges of 0..<count, concurrently when each part has at least `minChunk`
     /// elements. `body` must only touch its own range.
     public static func chunks(_ count: Int, minChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-        let parts = min(cores, count / max(minChunk, 1))
-        if parts <= 1 { body(0..<count); return }
-        let per = (count + parts - 1) / parts
+        let parts = split(count, minChunk: minChunk, cores: cores)
+        if parts.count <= 1 { body(0..<count); return }
         withoutActuallyEscaping(body) { b in
             let box = UncheckedBox(b)
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
-                let lo = i * per
-                box.value(lo..<min(count, lo + per))
-            }
+            DispatchQueue.concurrentPerform(iterations: parts.count) { i in box.value(parts[i]) }
         }
+    }
+
+    /// Contiguous, non-empty sub-ranges covering 0..<count: at most `cores`, each at least `minChunk` long
+    /// (except when there is only one).
+    static func split(_ count: Int, minChunk: Int, cores: Int) -> [Range<Int>] {
+        let wanted = min(cores, count / max(minChunk, 1))
+        guard wanted > 1 else { return count > 0 ? [0..<count] : [] }
+        let per = (count + wanted - 1) / wanted
+        return stride(from: 0, to: count, by: per).map { $0..<min(count, $0 + per) }
     }
 }
 

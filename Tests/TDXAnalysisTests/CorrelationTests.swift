@@ -107,3 +107,38 @@ final class SparseCorrelationTests: XCTestCase {
         }
     }
 }
+
+final class CorrelationAnalysisTests: XCTestCase {
+    func testSummaryOnSparseAndDenseFeaturesAgrees() {
+        var rng = SeededRNG(seed: 41)
+        let (n, l, p) = (1500, 60, 2)
+        let v = (0..<(n * p)).map { _ in Float(rng.normal()) }
+        var z = [Float](repeating: 0, count: n * l)
+        for i in 0..<n {
+            for f in 0..<l where rng.uniform() < 0.03 { z[i * l + f] = Float(rng.uniform()) }
+            z[i * l + 7] = max(0, v[i * p] - 1)        // a sparse latent that tracks variable 0
+        }
+        let ids = (0..<n).map { $0 / 100 }
+        var sparseOptions = CorrelationOptions(permutations: 100, bootstrapResamples: 100, testExperiments: [13, 14])
+        var r1 = SeededRNG(seed: 1), r2 = SeededRNG(seed: 1)
+        let a = CorrelationAnalysis.run(features: z, featureCount: l, variables: v, variableCount: p, experimentIDs: ids,
+                                        options: sparseOptions, rng: &r1)
+        sparseOptions.sparseDensity = 0      // force the dense kernel
+        let b = CorrelationAnalysis.run(features: z, featureCount: l, variables: v, variableCount: p, experimentIDs: ids,
+                                        options: sparseOptions, rng: &r2)
+        XCTAssertEqual(a.best.map(\.index), b.best.map(\.index))
+        XCTAssertEqual(a.best[0].index, 7)
+        for j in 0..<p {
+            XCTAssertEqual(a.best[j].r, b.best[j].r, accuracy: 1e-5)
+            XCTAssertEqual(a.null95![j], b.null95![j], accuracy: 1e-5)
+            XCTAssertEqual(a.confidence![j].lower, b.confidence![j].lower, accuracy: 1e-5)
+        }
+        XCTAssertGreaterThan(a.best[0].absR, a.null95![0])
+        XCTAssertEqual(a.heldOut?[0].index, 7)
+        let spearman = CorrelationAnalysis.run(features: z, featureCount: l, variables: v, variableCount: p, experimentIDs: ids,
+                                               options: CorrelationOptions(method: .spearman, permutations: 0, bootstrapResamples: 0),
+                                               rng: &r1)
+        XCTAssertEqual(spearman.best[0].index, 7)
+        XCTAssertNil(spearman.null95); XCTAssertNil(spearman.confidence); XCTAssertNil(spearman.heldOut)
+    }
+}

@@ -83,3 +83,27 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(p[2], 1 - 1e-3, accuracy: 1e-6)
     }
 }
+
+final class ParallelTests: XCTestCase {
+    func testSplitCoversTheRangeWithNonEmptyParts() {
+        for cores in [1, 2, 3, 16, 64] {
+            for count in [0, 1, 2, 7, 10, 26, 31, 100, 1000] {
+                for minChunk in [1, 3, 64] {
+                    let parts = Parallel.split(count, minChunk: minChunk, cores: cores)
+                    XCTAssertLessThanOrEqual(parts.count, max(cores, 1))
+                    XCTAssertEqual(parts.flatMap { Array($0) }, Array(0..<count), "count \(count) cores \(cores)")
+                    XCTAssertTrue(parts.allSatisfy { !$0.isEmpty })
+                }
+            }
+        }
+    }
+
+    func testChunksRunsEveryIndexOnce() {
+        var hits = [Int](repeating: 0, count: 1000)
+        hits.withUnsafeMutableBufferPointer { b in
+            let p = UncheckedPointer(b.baseAddress!)
+            Parallel.chunks(1000, minChunk: 10) { r in for i in r { p.value[i] += 1 } }
+        }
+        XCTAssertEqual(hits, [Int](repeating: 1, count: 1000))
+    }
+}
