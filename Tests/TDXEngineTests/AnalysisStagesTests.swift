@@ -45,7 +45,7 @@ final class AnalysisStagesTests: XCTestCase {
             h[i * s + 7] = Float(2 * v[i] + 6)
             x[i * d + 3] = Float(-v[i]) + 0.01 * Float(rng.normal())
         }
-        for k in 0..<s where k != 5 { h[k] = 1 }  // every latent active somewhere, except 5
+        for k in 0..<s where k != 5 && k != 7 { h[k] = 1 }  // every latent active somewhere, except 5
         for i in 0..<n { h[i * s + 5] = 0 }
         let exps = (0..<n).map { $0 * experiments / n }
         var options = CorrelationCore.Options()
@@ -163,18 +163,20 @@ final class AnalysisStagesTests: XCTestCase {
         activations { layers = [1, 2] }
         sae { width = 32  epochs = 4  batch = 64  lr = 0.003  beta = 0.0001 }
         correlate { with = [sr_td_error]  null = permutation(50)  bootstrap = 50 }
-        geometry { skip = 20 }
+        intervene cut { layer = 2  latent = 0  control = none }
+        geometry { skip = 20  lesion = cut }
 
         """)
         let spec = try XCTUnwrap(Frontend.check(path: path).spec)
         let registry = StageRegistry([TestStage(kind: .model), SyntheticRollout(), SyntheticActivations(), SyntheticVariables(),
-                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .report)])
+                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .intervene),
+                                      Silent(kind: .report)])
         let engine = Engine(registry: registry)
         let store = try Store(path: sb.cache)
         let plan = try engine.plan(spec, specPath: path, store: store)
         XCTAssertEqual(Set(plan.graph.stages.map(\.id)),
                        ["model", "rollout", "activations[1]", "activations[2]", "rl_variables", "sae[1]", "sae[2]",
-                        "correlate[1]", "correlate[2]", "geometry", "report"])
+                        "correlate[1]", "correlate[2]", "intervene[cut]", "geometry", "report"])
         _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
         func key(_ id: String) -> String { plan.graph[id: id]!.key }
 
@@ -220,7 +222,10 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertEqual(g.peakR!, v2.maxAbsR, accuracy: 1e-12)
         XCTAssertEqual(g.intact.nodes.count, 15)
         XCTAssertGreaterThan(g.intact.score!.silhouette, 0.3)
+        // The stand-in intervention stores no lesioned activations: geometry says so instead of failing.
+        XCTAssertEqual(g.lesion, "intervene[cut]")
         XCTAssertNil(g.lesioned)
+        XCTAssertTrue(g.note?.contains(GeometryStage.lesionedBlobs(layer: 2).x) == true, g.note ?? "")
         XCTAssertEqual(try store.readFloats(key: key("geometry"), blob: g.intact.distanceBlob).count, 225)
     }
 }
