@@ -28,7 +28,15 @@ public final class BlobReader {
         }
     }
 
-    deinit { if let handle { sqlite3_blob_close(handle) } }
+    deinit { close() }
+
+    /// Closes the open chunk handle. An open blob handle keeps the connection's read snapshot alive,
+    /// so the owning transaction closes it before it ends (never leave it to ARC's timing).
+    func close() {
+        if let handle { sqlite3_blob_close(handle) }
+        handle = nil
+        openChunk = -1
+    }
 
     public var remaining: Int { info.size - position }
 

@@ -81,6 +81,7 @@ extension Store {
                 throw StoreError.notFound(what: "blob `\(name)` of artifact \(key)")
             }
             let reader = try BlobReader(db: db, blobID: entry.id, info: entry.info)
+            defer { reader.close() }
             return try body(reader)
         }
     }

@@ -6,6 +6,8 @@ import TDXStore
 /// Writes the report stages' cached files (report.md, *.svg, *.csv) into the results directory.
 /// The report lives in the cache; this only materialises it, so a fully cached run still refreshes it.
 enum Results {
+    /// An empty file that marks a directory as written by tdx, so it may be replaced.
+    static let marker = ".tdx-results"
     static func write(plan: Plan, storePath: String, to directory: String) throws -> [String] {
         let store = try Store(path: storePath)
         let reports = plan.graph.stages.filter { $0.kind == .report }
@@ -21,16 +23,19 @@ enum Results {
     }
 
     /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.
-    /// An existing `dir` is replaced only if it holds a tdx report (report.md) or nothing.
+    /// An existing `dir` is replaced only if tdx wrote it (it holds the marker file) or it is empty.
     static func replaceDirectory(_ dir: String, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
         let tmp = dir + ".partial-\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        do { try fill(tmp) } catch { try? fm.removeItem(atPath: tmp); throw error }
+        do {
+            try fill(tmp)
+            try Data().write(to: URL(fileURLWithPath: tmp + "/" + marker))
+        } catch { try? fm.removeItem(atPath: tmp); throw error }
         if fm.fileExists(atPath: dir) {
             let contents = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
-            guard contents.isEmpty || contents.contains("report.md") else {
+            guard contents.isEmpty || contents.contains(marker) else {
                 try? fm.removeItem(atPath: tmp)
                 throw UsageError("\(dir) exists and is not a tdx report directory", help: "choose another place with --results DIR")
             }
