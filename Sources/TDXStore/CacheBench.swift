@@ -12,8 +12,10 @@ public enum CacheBench: Subcommand {
 
         Writes N MiB (default 1024) of float32 as one artifact blob into a fresh cache and reads it
         back, then writes and reads the same bytes as a plain file with fsync, and prints the time of
-        each and the throughput ratio (store / plain; target ≥ 0.5). The store time includes hashing,
-        the commit and the WAL checkpoint (both fsync).
+        each and the throughput ratio (store / plain; target ≥ 0.5). The store write includes hashing
+        and the commit (the WAL is fsynced: the artifact is durable). Copying the WAL into the main
+        file runs on a background thread; the time it still needs after the read is printed too, with
+        the ratio that counts it.
 
           --size-mb N   megabytes (MiB) of float32 to write (default 1024)
           --dir DIR     where to put the scratch files (default: the system temp directory)
@@ -25,7 +27,10 @@ public enum CacheBench: Subcommand {
         public var plainRead: Double
         public var storeWrite: Double
         public var storeRead: Double
+        /// Time the background checkpoint still ran after the read finished.
+        public var checkpointAfter: Double
         public var ratio: Double { (plainWrite + plainRead) / (storeWrite + storeRead) }
+        public var ratioWithCheckpoint: Double { (plainWrite + plainRead) / (storeWrite + storeRead + checkpointAfter) }
     }
 
     public static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
@@ -60,7 +65,9 @@ public enum CacheBench: Subcommand {
         io.out(line("plain read", r.plainRead))
         io.out(line("store write + commit", r.storeWrite))
         io.out(line("store read", r.storeRead))
-        io.out(String(format: "store / plain throughput  %.2f  (target ≥ 0.5)\n", r.ratio))
+        io.out("checkpoint after read".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.3f s\n", r.checkpointAfter))
+        io.out(String(format: "store / plain throughput  %.2f  (target ≥ 0.5); %.2f counting the checkpoint\n",
+                      r.ratio, r.ratioWithCheckpoint))
         return 0
     }
 
@@ -95,9 +102,10 @@ public enum CacheBench: Subcommand {
                 _ = try sink.withUnsafeMutableBytes { try r.read(into: $0) }
             }
         }
+        let checkpointAfter = time { store.waitForBackgroundCheckpoint() }
         guard sink == source else { throw StoreError.invalidArgument("store read back different bytes") }
         return Result(bytes: count * 4, plainWrite: plainWrite, plainRead: plainRead,
-                      storeWrite: storeWrite, storeRead: storeRead)
+                      storeWrite: storeWrite, storeRead: storeRead, checkpointAfter: checkpointAfter)
     }
 
     private static func time(_ body: () throws -> Void) rethrows -> Double {

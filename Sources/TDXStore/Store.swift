@@ -9,6 +9,7 @@ public final class Store {
 
     public let path: String
     let db: Database
+    let checkpointer: Checkpointer
 
     /// Opens the cache at `path`, creating the file and its directory if needed, and migrates the
     /// schema forward. Fails with a `StoreError` the user can act on when the path is unusable.
@@ -26,9 +27,12 @@ public final class Store {
         if access(dir, W_OK) != 0 { throw StoreError.readOnly(path: path) }
         if fm.fileExists(atPath: path) && access(path, W_OK) != 0 { throw StoreError.readOnly(path: path) }
         db = try Database(path: path, busyTimeout: busyTimeout)
+        checkpointer = Checkpointer(path: path)
         try configure()
         try Schema.migrate(db)
     }
+
+    deinit { checkpointer.stop() }
 
     private func configure() throws {
         // page_size and auto_vacuum only take effect on a fresh file (before the first table);
@@ -39,9 +43,11 @@ public final class Store {
         }
         _ = try db.row("PRAGMA journal_mode = WAL") { $0.string(0) }
         // WAL + NORMAL: a crash or SIGKILL never loses or tears a committed transaction; a power cut
-        // may drop the last few (a cache recomputes them). Checkpoints fsync.
+        // may drop the last few bookkeeping writes (artifact commits use FULL and are durable).
+        // Checkpoints run on a background thread (`Checkpointer`), not inside commits.
         try db.execute("""
             PRAGMA synchronous = NORMAL;
+            PRAGMA wal_autocheckpoint = 0;
             PRAGMA foreign_keys = ON;
             PRAGMA journal_size_limit = 67108864;
             PRAGMA cache_size = -16384;
@@ -68,8 +74,14 @@ public final class Store {
     /// The schema version this build reads and writes.
     public static var schemaVersion: Int { Schema.currentVersion }
 
-    /// Copies everything committed in the WAL into the main file and truncates the WAL.
-    public func checkpoint() throws { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    /// Copies everything committed in the WAL into the main file and truncates the WAL, now.
+    public func checkpoint() throws {
+        checkpointer.waitUntilIdle()
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Waits for the background checkpoint that artifact commits request (benchmarks, tests).
+    public func waitForBackgroundCheckpoint() { checkpointer.waitUntilIdle() }
 }
 
 /// This machine's host name, as recorded in locks and runs.
