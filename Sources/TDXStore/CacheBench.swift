@@ -21,16 +21,24 @@ public enum CacheBench: Subcommand {
           --dir DIR     where to put the scratch files (default: the system temp directory)
         """
 
+    /// Wall-clock and CPU (user + system, all threads) seconds of one phase.
+    public struct Phase: Sendable {
+        public var wall: Double
+        public var cpu: Double
+    }
+
     public struct Result: Sendable {
         public var bytes: Int
-        public var plainWrite: Double
-        public var plainRead: Double
-        public var storeWrite: Double
-        public var storeRead: Double
+        public var plainWrite: Phase
+        public var plainRead: Phase
+        public var storeWrite: Phase
+        public var storeRead: Phase
         /// Time the background checkpoint still ran after the read finished.
-        public var checkpointAfter: Double
-        public var ratio: Double { (plainWrite + plainRead) / (storeWrite + storeRead) }
-        public var ratioWithCheckpoint: Double { (plainWrite + plainRead) / (storeWrite + storeRead + checkpointAfter) }
+        public var checkpointAfter: Phase
+        public var ratio: Double { (plainWrite.wall + plainRead.wall) / (storeWrite.wall + storeRead.wall) }
+        public var ratioWithCheckpoint: Double {
+            (plainWrite.wall + plainRead.wall) / (storeWrite.wall + storeRead.wall + checkpointAfter.wall)
+        }
     }
 
     public static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
@@ -58,14 +66,16 @@ public enum CacheBench: Subcommand {
         io.out("cache bench: \(sizeMB) MiB of float32, scratch in \(dir)\n")
         let r = try measure(bytes: sizeMB << 20, directory: dir)
         let mb = Double(r.bytes) / Double(1 << 20)
-        func line(_ what: String, _ s: Double) -> String {
-            what.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.3f s  %8.0f MiB/s\n", s, mb / s)
+        func line(_ what: String, _ p: Phase, rate: Bool = true) -> String {
+            what.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "%8.3f s wall %8.3f s cpu", p.wall, p.cpu)
+                + (rate ? String(format: " %8.0f MiB/s\n", mb / p.wall) : "\n")
         }
         io.out(line("plain write + fsync", r.plainWrite))
         io.out(line("plain read", r.plainRead))
         io.out(line("store write + commit", r.storeWrite))
         io.out(line("store read", r.storeRead))
-        io.out("checkpoint after read".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "%8.3f s\n", r.checkpointAfter))
+        io.out(line("checkpoint after read", r.checkpointAfter, rate: false))
         io.out(String(format: "store / plain throughput  %.2f  (target ≥ 0.5); %.2f counting the checkpoint\n",
                       r.ratio, r.ratioWithCheckpoint))
         return 0
@@ -108,10 +118,21 @@ public enum CacheBench: Subcommand {
                       storeWrite: storeWrite, storeRead: storeRead, checkpointAfter: checkpointAfter)
     }
 
-    private static func time(_ body: () throws -> Void) rethrows -> Double {
-        let t0 = DispatchTime.now().uptimeNanoseconds
+    private static func time(_ body: () throws -> Void) rethrows -> Phase {
+        let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
         try body()
-        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        return Phase(wall: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpu: cpuSeconds() - c0)
+    }
+
+    private static func cpuSeconds() -> Double {
+        var u = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        #else
+        getrusage(RUSAGE_SELF, &u)
+        #endif
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(u.ru_utime) + s(u.ru_stime)
     }
 
     private static func writePlain(_ values: [Float], to path: String) throws {
