@@ -5,8 +5,6 @@ import Foundation
 /// chunk buffer, and none when the caller writes chunk-sized, chunk-aligned spans (`[Float]`, `Data`).
 /// Chunks are inserted while other cores hash them.
 public final class BlobWriter {
-    let name: String
-    let format: BlobFormat
     private let db: Database
     private let blobID: Int64
     private var tree = TreeHasher()
@@ -16,10 +14,8 @@ public final class BlobWriter {
     private(set) var size = 0
     private var finished = false
 
-    init(db: Database, name: String, format: BlobFormat) throws {
+    init(db: Database) throws {
         self.db = db
-        self.name = name
-        self.format = format
         try db.run("INSERT INTO blob(digest, size, chunks) VALUES (NULL, 0, 0)")
         blobID = db.lastInsertRowID
     }
@@ -125,7 +121,7 @@ public final class ArtifactWriter {
         guard !entries.contains(where: { $0.name == name }) else {
             throw StoreError.invalidArgument("blob `\(name)` written twice in one artifact")
         }
-        let w = try BlobWriter(db: db, name: name, format: format)
+        let w = try BlobWriter(db: db)
         try body(w)
         let (id, digest) = try w.finish()
         if case .float32(let shape) = format, shape.reduce(1, *) * 4 != w.size {

@@ -1,5 +1,17 @@
 import Foundation
 
+// How the cache is laid out (schema in Schema.swift):
+// * `artifact` rows (key, kind, params JSON, input keys, output digest, size, times, producer version)
+//   link named blobs through `artifact_blob` (name, format, shape).
+// * `blob` rows are content-addressed (BlobDigest: SHA-256 over 1 MiB leaf digests) and deduplicated;
+//   their bytes live in 8 MiB `chunk` rows, streamed in and out without a whole-blob copy.
+// * An artifact's row, links, blobs and chunks are written in ONE transaction (`writeArtifact`), so
+//   after a crash or SIGKILL at any instant a reader sees either nothing or the complete artifact.
+// * `run` / `stage_run` hold the run log; `lock` rows (pid, host, heartbeat) keep two processes from
+//   computing one stage at once (StageLock.swift).
+// * WAL mode; bookkeeping commits use synchronous=NORMAL, artifact commits FULL; checkpoints run on
+//   a background thread (Checkpointer.swift). `verify` re-hashes, `gc` deletes what is unreachable.
+
 /// The content-addressed artifact cache: one SQLite file in WAL mode holding artifacts, their
 /// chunked blobs, the run log and the stage locks. Not thread-safe; open one `Store` per thread
 /// (opening an existing cache costs well under a millisecond).
