@@ -11,7 +11,7 @@ final class CacheBenchTests: XCTestCase {
         let io = CommandIO(out: { out.text += $0 }, err: { out.text += $0 })
         XCTAssertEqual(try CacheBench.run(["--size-mb", "2", "--dir", makeTempDir(self)], io: io), 0)
         for phrase in ["plain write + fsync", "plain read", "store write + commit", "store read",
-                       "checkpoint after read", "store / plain throughput"] {
+                       "background checkpoint", "store / plain throughput"] {
             XCTAssertTrue(out.text.contains(phrase), "missing \(phrase) in\n\(out.text)")
         }
     }
