@@ -21,25 +21,20 @@ public enum CacheBench: Subcommand {
           --dir DIR     where to put the scratch files (default: the system temp directory)
         """
 
-    /// Wall-clock and CPU (user + system, all threads) seconds of one phase.
-    public struct Phase: Sendable {
-        public var wall: Double
-        public var cpu: Double
+    /// Seconds per phase.
+    public struct Times: Sendable {
+        public var plainWrite = 0.0, plainRead = 0.0, storeWrite = 0.0, checkpoint = 0.0, storeRead = 0.0
     }
 
     public struct Result: Sendable {
         public var bytes: Int
-        public var plainWrite: Phase
-        public var plainRead: Phase
-        public var storeWrite: Phase
-        public var storeRead: Phase
-        /// Waiting for the background checkpoint right after the commit (in a real run it overlaps
-        /// the next stage's work).
-        public var checkpoint: Phase
-        public var ratio: Double { (plainWrite.wall + plainRead.wall) / (storeWrite.wall + storeRead.wall) }
-        public var ratioWithCheckpoint: Double {
-            (plainWrite.wall + plainRead.wall) / (storeWrite.wall + checkpoint.wall + storeRead.wall)
-        }
+        /// Wall-clock seconds. `checkpoint` is the wait for the background checkpoint right after the
+        /// commit (in a real run it overlaps the next stage's work).
+        public var plainWrite: Double, plainRead: Double, storeWrite: Double, checkpoint: Double, storeRead: Double
+        /// CPU seconds (user + system, all threads) of the same phases.
+        public var cpu: Times
+        public var ratio: Double { (plainWrite + plainRead) / (storeWrite + storeRead) }
+        public var ratioWithCheckpoint: Double { (plainWrite + plainRead) / (storeWrite + checkpoint + storeRead) }
     }
 
     public static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
@@ -67,16 +62,16 @@ public enum CacheBench: Subcommand {
         io.out("cache bench: \(sizeMB) MiB of float32, scratch in \(dir)\n")
         let r = try measure(bytes: sizeMB << 20, directory: dir)
         let mb = Double(r.bytes) / Double(1 << 20)
-        func line(_ what: String, _ p: Phase, rate: Bool = true) -> String {
+        func line(_ what: String, _ wall: Double, _ cpu: Double, rate: Bool = true) -> String {
             what.padding(toLength: 24, withPad: " ", startingAt: 0)
-                + String(format: "%8.3f s wall %8.3f s cpu", p.wall, p.cpu)
-                + (rate ? String(format: " %8.0f MiB/s\n", mb / p.wall) : "\n")
+                + String(format: "%8.3f s wall %8.3f s cpu", wall, cpu)
+                + (rate ? String(format: " %8.0f MiB/s\n", mb / wall) : "\n")
         }
-        io.out(line("plain write + fsync", r.plainWrite))
-        io.out(line("plain read", r.plainRead))
-        io.out(line("store write + commit", r.storeWrite))
-        io.out(line("background checkpoint", r.checkpoint, rate: false))
-        io.out(line("store read", r.storeRead))
+        io.out(line("plain write + fsync", r.plainWrite, r.cpu.plainWrite))
+        io.out(line("plain read", r.plainRead, r.cpu.plainRead))
+        io.out(line("store write + commit", r.storeWrite, r.cpu.storeWrite))
+        io.out(line("background checkpoint", r.checkpoint, r.cpu.checkpoint, rate: false))
+        io.out(line("store read", r.storeRead, r.cpu.storeRead))
         io.out(String(format: "store / plain throughput  %.2f  (target ≥ 0.5); %.2f counting the checkpoint\n",
                       r.ratio, r.ratioWithCheckpoint))
         return 0
@@ -115,14 +110,17 @@ public enum CacheBench: Subcommand {
             }
         }
         guard sink == source else { throw StoreError.invalidArgument("store read back different bytes") }
-        return Result(bytes: count * 4, plainWrite: plainWrite, plainRead: plainRead,
-                      storeWrite: storeWrite, storeRead: storeRead, checkpoint: checkpoint)
+        return Result(bytes: count * 4, plainWrite: plainWrite.wall, plainRead: plainRead.wall,
+                      storeWrite: storeWrite.wall, checkpoint: checkpoint.wall, storeRead: storeRead.wall,
+                      cpu: Times(plainWrite: plainWrite.cpu, plainRead: plainRead.cpu, storeWrite: storeWrite.cpu,
+                                 checkpoint: checkpoint.cpu, storeRead: storeRead.cpu))
     }
 
-    private static func time(_ body: () throws -> Void) rethrows -> Phase {
+    /// Wall-clock and CPU seconds of `body`.
+    private static func time(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
         let t0 = DispatchTime.now().uptimeNanoseconds, c0 = cpuSeconds()
         try body()
-        return Phase(wall: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpu: cpuSeconds() - c0)
+        return (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, cpuSeconds() - c0)
     }
 
     private static func cpuSeconds() -> Double {
