@@ -169,4 +169,29 @@ final class CrashAndLockTests: XCTestCase {
         XCTAssertFalse(lock.wasLost)
         try store.releaseStageLock(lock)
     }
+
+    /// A stray descriptor of the database file, opened and closed while a connection is open, drops
+    /// this process's POSIX locks: another process closing its last connection then believes it is
+    /// alone, checkpoints and deletes the WAL under us (two `tdx run`s then both computed a stage).
+    /// The other process must be a fresh one (a forked child inherits SQLite's lock bookkeeping).
+    func testAnotherProcessNeverDeletesTheWALWhileWeHaveTheCacheOpen() throws {
+        let path = makeTempDir(self) + "/cache.sqlite"
+        let mine = try Store(path: path)
+        _ = try mine.beginRun(command: "run", spec: nil)
+        let idle = try Database(path: path)  // like a lock heartbeat's connection, waiting
+        let child = try spawnSelf(test: "TDXStoreTests.CrashAndLockTests/testChildRoleOpenWriteClose",
+                                  env: ["TDX_STORE_CHILD_CACHE": path])
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationStatus, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "-wal"),
+                      "another process deleted the WAL while this one still had the cache open")
+        XCTAssertEqual(try mine.runs().count, 2)
+        XCTAssertEqual(try idle.scalar("SELECT count(*) FROM run"), 2)
+    }
+
+    /// The child of the test above; does nothing in a normal test run.
+    func testChildRoleOpenWriteClose() throws {
+        guard let path = ProcessInfo.processInfo.environment["TDX_STORE_CHILD_CACHE"] else { return }
+        _ = try Store(path: path).beginRun(command: "child", spec: nil)
+    }
 }
