@@ -3,10 +3,8 @@ import Foundation
 
 /// Streams one blob into chunk rows inside the artifact's transaction. Memory use is at most one
 /// chunk buffer, and none when the caller writes chunk-sized, chunk-aligned spans (`[Float]`, `Data`).
-/// Each chunk is inserted while another core hashes it.
+/// Chunks are inserted while other cores hash them.
 public final class BlobWriter {
-    let name: String
-    let format: BlobFormat
     private let db: Database
     private let blobID: Int64
     private var tree = TreeHasher()
@@ -16,23 +14,29 @@ public final class BlobWriter {
     private(set) var size = 0
     private var finished = false
 
-    init(db: Database, name: String, format: BlobFormat) throws {
+    init(db: Database) throws {
         self.db = db
-        self.name = name
-        self.format = format
         try db.run("INSERT INTO blob(digest, size, chunks) VALUES (NULL, 0, 0)")
         blobID = db.lastInsertRowID
     }
 
     deinit { buffer?.deallocate() }
 
+    /// Full chunks taken straight from the caller's memory per flush: one thread inserts them in
+    /// order while the other cores hash them.
+    static let batch = 4
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished, "BlobWriter used after its blob was finished")
         var rest = bytes
         while !rest.isEmpty {
             if buffered == 0 && rest.count >= Store.chunkSize {
-                try flush(UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<(rest.startIndex + Store.chunkSize)]))
-                rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + Store.chunkSize)...])
+                let n = min(rest.count / Store.chunkSize, BlobWriter.batch)
+                try flush((0..<n).map { i in
+                    let lo = rest.startIndex + i * Store.chunkSize
+                    return UnsafeRawBufferPointer(rebasing: rest[lo..<(lo + Store.chunkSize)])
+                })
+                rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + n * Store.chunkSize)...])
                 continue
             }
             let buf = buffer ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Store.chunkSize, alignment: 64)
@@ -43,7 +47,7 @@ public final class BlobWriter {
             buffered += n
             rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + n)...])
             if buffered == Store.chunkSize {
-                try flush(UnsafeRawBufferPointer(buf))
+                try flush([UnsafeRawBufferPointer(buf)])
                 buffered = 0
             }
         }
@@ -52,30 +56,38 @@ public final class BlobWriter {
     public func write(_ data: Data) throws { try data.withUnsafeBytes { try write($0) } }
     public func write(floats: [Float]) throws { try floats.withUnsafeBytes { try write($0) } }
 
-    /// Inserts one chunk while another thread hashes it.
-    private func flush(_ chunk: UnsafeRawBufferPointer) throws {
-        let insert = try db.statement("INSERT INTO chunk(blob_id, idx, data) VALUES (?, ?, ?)", [blobID, chunks])
-        try insert.bindBlobNoCopy(chunk, at: 3)
+    /// Inserts consecutive chunks (in order, on one thread) while other threads hash each of them.
+    private func flush(_ batch: [UnsafeRawBufferPointer]) throws {
+        let insert = try db.statement("INSERT INTO chunk(blob_id, idx, data) VALUES (?, ?, ?)")
         var insertError: Error?
-        var digests: [[UInt8]] = []
+        var digests = [[[UInt8]]](repeating: [], count: batch.count)
         // Only iteration 0 touches the connection, while this thread waits, so sharing it is safe.
-        let shared = SendableBox((insert, chunk))
+        let shared = SendableBox((insert, batch, blobID, chunks))
         withUnsafeMutablePointer(to: &insertError) { errorSlot in
-            withUnsafeMutablePointer(to: &digests) { digestSlot in
-                let slots = SendableBox((errorSlot, digestSlot))
-                DispatchQueue.concurrentPerform(iterations: 2) { i in
+            digests.withUnsafeMutableBufferPointer { digestSlots in
+                let slots = SendableBox((errorSlot, digestSlots))
+                DispatchQueue.concurrentPerform(iterations: batch.count + 1) { i in
+                    let (insert, batch, blobID, first) = shared.value
                     if i == 0 {
-                        do { try shared.value.0.run() } catch { slots.value.0.pointee = error }
+                        do {
+                            for (j, chunk) in batch.enumerated() {
+                                try insert.bind([blobID, first + j])
+                                try insert.bindBlobNoCopy(chunk, at: 3)
+                                try insert.run()
+                            }
+                        } catch { slots.value.0.pointee = error }
                     } else {
-                        slots.value.1.pointee = BlobDigest.leafDigests(shared.value.1)
+                        slots.value.1[i - 1] = BlobDigest.leafDigests(batch[i - 1])
                     }
                 }
             }
         }
         if let insertError { throw insertError }
-        tree.appendLeaves(digests)
-        chunks += 1
-        size += chunk.count
+        for (chunk, d) in zip(batch, digests) {
+            tree.appendLeaves(d)
+            chunks += 1
+            size += chunk.count
+        }
     }
 
     /// Writes the last partial chunk, names the blob by its digest and returns the row to link.
@@ -84,7 +96,7 @@ public final class BlobWriter {
         precondition(!finished, "BlobWriter finished twice")
         finished = true
         if buffered > 0, let buf = buffer {
-            try flush(UnsafeRawBufferPointer(rebasing: buf[0..<buffered]))
+            try flush([UnsafeRawBufferPointer(rebasing: buf[0..<buffered])])
             buffered = 0
         }
         let digest = tree.finalize()
@@ -109,7 +121,7 @@ public final class ArtifactWriter {
         guard !entries.contains(where: { $0.name == name }) else {
             throw StoreError.invalidArgument("blob `\(name)` written twice in one artifact")
         }
-        let w = try BlobWriter(db: db, name: name, format: format)
+        let w = try BlobWriter(db: db)
         try body(w)
         let (id, digest) = try w.finish()
         if case .float32(let shape) = format, shape.reduce(1, *) * 4 != w.size {

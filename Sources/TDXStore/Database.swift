@@ -13,12 +13,15 @@ public final class Database {
     private var statements: [String: Statement] = [:]
     private var savepointDepth = 0
 
-    /// Opens (creating if absent) the database at `path`. A non-empty file that does not start with
-    /// the SQLite header is refused before SQLite touches it, so a mistaken path is never overwritten.
+    /// Opens (creating if absent) the database at `path`. A file that is not SQLite fails at the first
+    /// statement with `.notADatabase`, and SQLite never writes to it.
+    ///
+    /// Never open the database file with anything but SQLite while a connection is open: closing any
+    /// other descriptor of the file drops this process's POSIX locks on it, and another process may
+    /// then believe it is alone, checkpoint and delete the WAL under our feet.
     public init(path: String, busyTimeout: Double = 60) throws {
         self.path = path
         self.busyTimeout = busyTimeout
-        try Database.checkHeader(path)
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -41,14 +44,6 @@ public final class Database {
     deinit {
         statements.removeAll()
         sqlite3_close_v2(handle)
-    }
-
-    private static func checkHeader(_ path: String) throws {
-        guard let fh = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? fh.close() }
-        let head = (try? fh.read(upToCount: 16)) ?? Data()
-        if head.isEmpty { return }
-        if head != Data("SQLite format 3\0".utf8) { throw StoreError.notADatabase(path: path) }
     }
 
     private static func refineOpenError(_ error: StoreError, path: String) -> StoreError {

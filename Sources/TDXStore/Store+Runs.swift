@@ -52,13 +52,18 @@ extension Store {
         }
     }
 
-    public func record(_ stage: StageRecord, run: Int64) throws {
+    public func record(_ stage: StageRecord, run: Int64) throws { try record([stage], run: run) }
+
+    /// Records several stages in one transaction (a no-op re-run records every cached stage at once).
+    public func record(_ stages: [StageRecord], run: Int64) throws {
         try db.transaction {
-            try db.run("""
-                INSERT INTO stage_run(run_id, stage, kind, key, status, cache_hit, reason, started, finished, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, run, stage.stage, stage.kind, stage.key, stage.status.rawValue, stage.cacheHit, stage.reason,
-                       stage.started?.unixTime, stage.finished?.unixTime, stage.error)
+            for stage in stages {
+                try db.run("""
+                    INSERT INTO stage_run(run_id, stage, kind, key, status, cache_hit, reason, started, finished, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, run, stage.stage, stage.kind, stage.key, stage.status.rawValue, stage.cacheHit, stage.reason,
+                           stage.started?.unixTime, stage.finished?.unixTime, stage.error)
+            }
         }
     }
 

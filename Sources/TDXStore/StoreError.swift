@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import TDXCore
 
 /// Every failure of the cache layer. The cases a user can fix carry a sentence saying what to do;
@@ -40,7 +41,7 @@ public enum StoreError: UserError, Equatable {
         case .corrupt(let path, let detail):
             return "the cache \(path) is damaged: \(detail)"
         case .busy(let path, let seconds):
-            return "the cache \(path) stayed locked by another process for more than \(Int(seconds)) s"
+            return "the cache \(path) stayed locked by another process for more than \(String(format: "%g", seconds)) s"
         case .notFound(let what):
             return "\(what) is not in the cache"
         case .invalidArgument(let what):

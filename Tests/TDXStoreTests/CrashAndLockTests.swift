@@ -8,6 +8,11 @@ final class CrashAndLockTests: XCTestCase {
     /// until it is SIGKILLed at a random moment; 20 times. Afterwards every visible artifact is
     /// complete and correct, `verify` finds nothing corrupt, and no half-written blob exists.
     func testSIGKILLedWriterNeverLeavesAPartialArtifact() throws {
+        #if DEBUG
+        let floats = 5_000  // debug hashing is ~50× slower; keep commits frequent
+        #else
+        let floats = 100_000
+        #endif
         let path = makeTempDir(self) + "/cache.sqlite"
         _ = try Store(path: path)
         var rng = SystemRandomNumberGenerator()
@@ -19,7 +24,7 @@ final class CrashAndLockTests: XCTestCase {
                     let key = "r\(round)-\(i)"
                     do {
                         try store.writeArtifact(ArtifactMeta(key: key, kind: "crash", paramsJSON: #"{"i":\#(i)}"#)) { w in
-                            try w.putFloats("weights", payload(seed: UInt64(round * 1000 + i), count: 100_000 + i))
+                            try w.putFloats("weights", payload(seed: UInt64(round * 1000 + i), count: floats + i))
                             try w.putString("metrics.json", #"{"key":"\#(key)"}"#, format: .json)
                         }
                     } catch { return 2 }
@@ -43,7 +48,7 @@ final class CrashAndLockTests: XCTestCase {
             let parts = a.key.dropFirst().split(separator: "-").compactMap { Int($0) }
             let (round, i) = (parts[0], parts[1])
             XCTAssertEqual(try store.readFloats(key: a.key, blob: "weights"),
-                           payload(seed: UInt64(round * 1000 + i), count: 100_000 + i), a.key)
+                           payload(seed: UInt64(round * 1000 + i), count: floats + i), a.key)
             XCTAssertEqual(try store.readString(key: a.key, blob: "metrics.json"), #"{"key":"\#(a.key)"}"#)
         }
         // Committed artifacts are contiguous per round: a kill loses at most the one being written.
@@ -163,5 +168,30 @@ final class CrashAndLockTests: XCTestCase {
         XCTAssertGreaterThan(later, first)
         XCTAssertFalse(lock.wasLost)
         try store.releaseStageLock(lock)
+    }
+
+    /// A stray descriptor of the database file, opened and closed while a connection is open, drops
+    /// this process's POSIX locks: another process closing its last connection then believes it is
+    /// alone, checkpoints and deletes the WAL under us (two `tdx run`s then both computed a stage).
+    /// The other process must be a fresh one (a forked child inherits SQLite's lock bookkeeping).
+    func testAnotherProcessNeverDeletesTheWALWhileWeHaveTheCacheOpen() throws {
+        let path = makeTempDir(self) + "/cache.sqlite"
+        let mine = try Store(path: path)
+        _ = try mine.beginRun(command: "run", spec: nil)
+        let idle = try Database(path: path)  // like a lock heartbeat's connection, waiting
+        let child = try spawnSelf(test: "TDXStoreTests.CrashAndLockTests/testChildRoleOpenWriteClose",
+                                  env: ["TDX_STORE_CHILD_CACHE": path])
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationStatus, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "-wal"),
+                      "another process deleted the WAL while this one still had the cache open")
+        XCTAssertEqual(try mine.runs().count, 2)
+        XCTAssertEqual(try idle.scalar("SELECT count(*) FROM run"), 2)
+    }
+
+    /// The child of the test above; does nothing in a normal test run.
+    func testChildRoleOpenWriteClose() throws {
+        guard let path = ProcessInfo.processInfo.environment["TDX_STORE_CHILD_CACHE"] else { return }
+        _ = try Store(path: path).beginRun(command: "child", spec: nil)
     }
 }

@@ -85,4 +85,20 @@ final class StoreBadInputTests: XCTestCase {
         try roomy.writeArtifact(ArtifactMeta(key: "big", kind: "x")) { try $0.putFloats("a", payload(seed: 4, count: 1 << 20)) }
         XCTAssertTrue(try roomy.verify().isClean)
     }
+
+    /// A writer that cannot get the write lock within its busy timeout gets `.busy`, not a hang.
+    func testBusyTimeout() throws {
+        let path = makeTempDir(self) + "/cache.sqlite"
+        let holder = try Store(path: path)
+        let waiter = try Store(path: path, busyTimeout: 0.2)
+        try holder.db.begin()
+        assertStoreError(.busy(path: path, seconds: 0.2)) {
+            try waiter.writeArtifact(ArtifactMeta(key: "k", kind: "x")) { try $0.putString("a", "b") }
+        }
+        XCTAssertTrue(StoreError.busy(path: path, seconds: 0.2).message.hasSuffix("more than 0.2 s"))
+        // Readers are never blocked by a writer (WAL).
+        XCTAssertFalse(try waiter.hasArtifact("k"))
+        try holder.db.commit()
+        try waiter.writeArtifact(ArtifactMeta(key: "k", kind: "x")) { try $0.putString("a", "b") }
+    }
 }

@@ -45,6 +45,9 @@ final class StoreRoundTripTests: XCTestCase {
         XCTAssertEqual(try store.readString(key: "k1", blob: "metrics.json"), #"{"fve":0.9}"#)
         XCTAssertEqual(try store.readData(key: "k1", blob: "empty"), Data())
         XCTAssertEqual(try store.cachedKeys(among: ["k1", "nope"]), ["k1"])
+        XCTAssertEqual(try store.keys(withPrefix: "k"), ["k1"])
+        XCTAssertEqual(try store.artifacts(kind: "sae").map(\.key), ["k1"])
+        XCTAssertEqual(try store.artifacts(kind: "model"), [])
         // A second write of the same key does nothing and does not call the body.
         XCTAssertEqual(try store.writeArtifact(meta) { _ in XCTFail("body must not run") }, .alreadyPresent)
         assertStoreError(.notFound(what: "blob `nope` of artifact k1")) { try store.readData(key: "k1", blob: "nope") }

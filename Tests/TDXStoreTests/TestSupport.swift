@@ -47,6 +47,23 @@ func waitChild(_ pid: pid_t, timeout: Double = 30) -> Int32 {
     return sig == 0 ? (status >> 8) & 0xff : -sig
 }
 
+/// Runs this test binary again, as a fresh process executing only `test`, with `env` added.
+func spawnSelf(test: String, env: [String: String]) throws -> Process {
+    #if os(Linux)
+    let exe = "/proc/self/exe"
+    #else
+    throw XCTSkip("re-running the test bundle is only wired up on Linux")
+    #endif
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = [test]
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
 /// Appends one line atomically (O_APPEND), so several processes can log to one file.
 func appendLine(_ path: String, _ line: String) {
     let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
