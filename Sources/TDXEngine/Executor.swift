@@ -58,7 +58,7 @@ public final class Executor: @unchecked Sendable {
 
         // Stages already cached: recorded as reused so history and reasons stay exact.
         let cached = plan.stages.filter { $0.status == .cached }.map(\.stage)
-        try store.recordAll(cached.map { StageRecord(stage: $0.id, kind: $0.kind.rawValue, key: $0.key, status: .cached,
+        try store.record(cached.map { StageRecord(stage: $0.id, kind: $0.kind.rawValue, key: $0.key, status: .cached,
                                                      cacheHit: true, reason: "cached") }, run: runID)
         try store.markUsed(cached.map(\.key))
 

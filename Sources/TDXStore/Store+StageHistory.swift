@@ -17,12 +17,3 @@ extension Store {
     }
 }
 
-extension Store {
-    /// Records many stage results in one transaction (a fully cached run records every stage).
-    public func recordAll(_ stages: [StageRecord], run: Int64) throws {
-        guard !stages.isEmpty else { return }
-        try db.transaction {
-            for s in stages { try record(s, run: run) }
-        }
-    }
-}
