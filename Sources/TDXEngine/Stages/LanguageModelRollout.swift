@@ -139,11 +139,13 @@ enum LanguageModelRollout {
         return RolloutData(task: "two_step", experiments: records)
     }
 
-    static func gridWorld(_ config: GridWorldConfig, control: GridWorldConfig?, seed: UInt64, ctx: StageContext) throws -> RolloutData {
+    static func gridWorld(_ config: GridWorldConfig, control: GridWorldConfig?, seed: UInt64, ctx: StageContext,
+                          intervention: Intervention? = nil, experiments only: [Int]? = nil) throws -> RolloutData {
         let model = try ctx.languageModel()
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         func play(_ c: GridWorldConfig) throws -> [ExperimentRecord] {
-            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx) { e in
+            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
+                        intervention: intervention, only: only) { e in
                 let trajectory = GridWorld.simulate(c, experiment: e, seed: seed)
                 let env = GridWorldEnvironment(config: c, trajectory: trajectory,
                                                shown: GridWorld.shownRewards(trajectory, config: c, experiment: e, seed: seed))
@@ -153,12 +155,14 @@ enum LanguageModelRollout {
         return RolloutData(task: "grid_world", experiments: try play(config), control: try control.map(play))
     }
 
-    static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext) throws -> RolloutData {
+    static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
+                      experiments only: [Int]? = nil) throws -> RolloutData {
         let model = try ctx.languageModel()
         let tk = model.tokenizer
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let graph = config.resolvedGraph
-        let recs = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph", ctx: ctx) { e in
+        let recs = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph", ctx: ctx,
+                               intervention: intervention, only: only) { e in
             var task = SeededRNG(seed: seed, stream: "graph/task/\(e)")
             let libraryNames = GraphWalk.names(config, count: graph.nodeCount, rng: &task)
             let walk = GraphWalk.walk(graph, length: config.walkLength, rng: &task)
