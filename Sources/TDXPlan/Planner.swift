@@ -168,6 +168,7 @@ public struct Planner {
             add("geometry", .geometry, params: params(g).merging(seed) { a, _ in a }, inputs: inputs)
         }
         var reportParams = params(spec.block("report"))
+        if let s = spec.block("correlate")?["smooth"] { reportParams["correlate.smooth"] = variant["correlate.smooth"] ?? s }
         reportParams["spec.digest"] = .string(spec.digest)
         if idOf["model"] != nil { reportParams["model.identity"] = .string(model.digest) }
         add("report", .report, params: reportParams, inputs: out.map(\.id))

@@ -9,7 +9,7 @@ import TDXRL
 /// the artifact's blobs; `tdx run` writes them to Results/<spec>/.
 struct ReportStage: StageBody {
     let kind = StageKind.report
-    let codeVersion = 2
+    let codeVersion = 3
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try ReportBuilder(ctx: ctx).build() }
@@ -47,6 +47,15 @@ struct ReportBuilder {
         if ctx.stage.inputs.contains("behaviour") {
             let report = try JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour"))
             ModelComparisonSection(report: report).write(&r)
+        }
+        SAEQualitySection(metrics: try ctx.inputs(of: .sae).map { try ctx.saeMetrics($0) }).write(&r)
+        CorrelationSection(results: try ctx.inputs(of: .correlate).map { try ctx.correlations($0) },
+                           sigma: ctx.stage.params["correlate.smooth"]?.doubleValue ?? 0.5).write(&r)
+        InterventionSection(results: try ctx.inputs(of: .intervene).map {
+            try InterventionResult.decode(try ctx.inputString($0, "intervention"))
+        }).write(&r)
+        if ctx.stage.inputs.contains("geometry") {
+            GeometrySection(result: try GeometryResult.decode(try ctx.inputString("geometry", "geometry"))).write(&r)
         }
         var out = r.files
         out.text("report.md", r.md.text)
