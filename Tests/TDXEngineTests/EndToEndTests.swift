@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+import TDXCore
+@testable import TDXEngine
+import TDXLang
+import TDXModels
+import TDXPlan
+import TDXStore
+
+/// A small spec through every stage with the real default model: rollout with SmolLM2 choosing,
+/// activations, SAEs, correlations, the closed-loop intervention and the report; then the report's
+/// tables are checked against each other.
+final class EndToEndTests: XCTestCase {
+    static let spec = """
+    tdx 1
+    seed = 3
+    task two_step { experiments = 3  episodes = 4  random_episodes = 1 }
+    agent q_learning {}
+    fit behaviour { restarts = 2 }
+    activations { layers = [2, 9] }
+    sae { expansion = 1  epochs = 2 }
+    correlate { with = [td_error, q_value]  null = permutation(20)  bootstrap = 20 }
+    intervene lesion { layer = peak(td_error)  latent = top(td_error)  experiments = 2 }
+    report { title = "end to end" }
+
+    """
+
+    func testEveryStageWithTheDefaultModel() throws {
+        let models = ModelStore(environment: ProcessInfo.processInfo.environment)
+        guard (try? models.resolve("smollm2-135m")) != nil else {
+            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
+        }
+        let sb = try Sandbox()
+        let path = try sb.write(Self.spec)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let store = try Store(path: sb.cache)
+        let plan = try engine.plan(spec, specPath: path, store: store)
+        XCTAssertEqual(plan.graph.stages.map(\.id), ["model", "rollout", "activations[2]", "activations[9]", "behaviour", "rl_variables",
+                                                     "sae[2]", "sae[9]", "correlate[2]", "correlate[9]", "intervene[lesion]", "report"])
+        let summary = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        XCTAssertEqual(summary.computed.count, plan.graph.stages.count)
+
+        // The intervention edited the best latent of the block where max |r| with the TD error peaks.
+        let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        var best: (layer: Int, r: Double, latent: Int) = (-1, -1, -1)
+        for l in [2, 9] {
+            let c = try CorrelationResult.decode(try store.readString(key: plan.graph[id: "correlate[\(l)]"]!.key, blob: "correlations"))
+            let v = try XCTUnwrap(c.variable("td_error", agent: "q_learning"))
+            XCTAssertLessThanOrEqual(v.maxAbsR, 1.0 + 1e-9)
+            XCTAssertEqual(abs(v.bestR), v.maxAbsR, accuracy: 1e-12)
+            if v.maxAbsR > best.r { best = (l, v.maxAbsR, v.bestLatent) }
+        }
+        XCTAssertEqual(iv.layer, best.layer)
+        XCTAssertEqual(iv.latent, best.latent)
+        XCTAssertEqual(iv.latentR.magnitude, best.r, accuracy: 1e-12)
+        XCTAssertEqual(iv.conditions.map(\.name), ["intact", "latent", "control", "reconstruction"])
+        XCTAssertTrue(iv.conditions.allSatisfy { $0.perExperiment.count == 2 })
+
+        // The rollout's transcripts are what the model read: tokens cover the text exactly.
+        let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))
+        for e in rollout.experiments {
+            XCTAssertEqual(e.tokens?.ends.last, e.transcript.byteCount)
+            XCTAssertEqual(e.returns?.count, 4)
+        }
+
+        // The report names every stage key and the numbers it shows come from those stages.
+        let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
+        for s in plan.graph.stages where s.kind != .report { XCTAssertTrue(report.contains(s.key), "report lacks \(s.id)'s key") }
+        XCTAssertTrue(report.contains(spec.digest))
+        XCTAssertTrue(report.contains("**lesion**: zero of latent \(iv.latent)"), report)
+        let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count)
+
+        // Everything is cached now.
+        let again = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
+        XCTAssertEqual(again.toRun.count, 0)
+    }
+}
