@@ -32,7 +32,9 @@ public enum ForwardBench: Subcommand {
 
         let path = try ModelStore(environment: io.environment, currentDirectory: io.currentDirectory).resolve(model)
         openblas_set_num_threads(Int32(threads))
-        let core = String(cString: openblas_get_corename())
+        let core = PackedMatrix.blasCoreName
+        let gemm = PackedMatrix.preferPacked ? "swift-simd (packed)" : "openblas"
+        LanguageModel.threads = threads
         let t0 = Date()
         let m = try LanguageModel.load(path: path)
         let loadSeconds = Date().timeIntervalSince(t0)
@@ -55,7 +57,7 @@ public enum ForwardBench: Subcommand {
         if json {
             var pairs = [("tokens_per_second", JSONText.number((tps * 10).rounded() / 10)),
                          ("peak_rss_mb", JSONText.number((rss * 10).rounded() / 10)),
-                         ("openblas_core", JSONText.string(core))]
+                         ("openblas_core", JSONText.string(core)), ("gemm", JSONText.string(gemm))]
             if let r = reference {
                 pairs += [("llama_bench_tokens_per_second", JSONText.number((r * 10).rounded() / 10)),
                           ("ratio", JSONText.number((tps / r * 100).rounded() / 100))]
@@ -63,7 +65,7 @@ public enum ForwardBench: Subcommand {
             io.out(JSONText.object(pairs) + "\n")
         } else {
             io.out(String(format: "model: %@ (loaded in %.1f s)\n", path, loadSeconds))
-            io.out("OpenBLAS core: \(core), threads: \(threads)\n")
+            io.out("OpenBLAS core: \(core); matrix products: \(gemm); threads: \(threads)\n")
             io.out(String(format: "prompt processing: %d × %d tokens: %.1f tokens/s (best %.1f)\n", sequences, tokens, tps,
                           Double(tokens * sequences) / (times.min() ?? 1)))
             io.out(String(format: "peak RSS: %.1f MB\n", rss))

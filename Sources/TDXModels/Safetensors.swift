@@ -117,7 +117,7 @@ extension LlamaWeights {
                 wo: try tensor(b + "self_attn.o_proj.weight", [d, heads * hd]),
                 ffnNorm: try tensor(b + "post_attention_layernorm.weight", [d]),
                 wGateUp: try tensor(b + "mlp.gate_proj.weight", [ffn, d]) + tensor(b + "mlp.up_proj.weight", [ffn, d]),
-                wDown: try tensor(b + "mlp.down_proj.weight", [d, ffn])))
+                wDown: try tensor(b + "mlp.down_proj.weight", [d, ffn]), config: cfg))
         }
         self.init(config: cfg, embedding: try tensor("model.embed_tokens.weight", [vocab, d]), blocks: blocks,
                   outputNorm: try tensor("model.norm.weight", [d]),

@@ -215,3 +215,34 @@ final class KernelTests: XCTestCase {
         }
     }
 }
+
+final class PackedGEMMTests: XCTestCase {
+    func testPackedMatchesNaiveOnOddShapes() {
+        var rng = SeededRNG(seed: 8)
+        for (n, k, m) in [(1, 1, 1), (5, 7, 17), (6, 16, 16), (13, 33, 31), (64, 300, 70), (7, 2000, 40)] {
+            let x = (0..<(n * k)).map { _ in Float(rng.normal()) }, w = (0..<(m * k)).map { _ in Float(rng.normal()) }
+            let pm = PackedMatrix(rowMajor: w, outDim: m, inDim: k, pack: true)
+            XCTAssertEqual(pm.rowMajor, w)
+            let want = Kernels.linearNaive(x, rows: n, inDim: k, w, outDim: m)
+            var y = [Float](repeating: 0, count: n * m)
+            pm.apply(x, rows: n, &y, threads: 2)
+            for (a, b) in zip(y, want) { XCTAssertEqual(a, b, accuracy: 1e-4 * Float(k).squareRoot()) }
+            var acc = [Float](repeating: 1, count: n * m)
+            pm.apply(x, rows: n, &acc, accumulate: true, threads: 1)
+            for (a, b) in zip(acc, want) { XCTAssertEqual(a, b + 1, accuracy: 1e-4 * Float(k).squareRoot()) }
+        }
+    }
+
+    func testForwardSameWithPackedAndBLASWeights() throws {
+        let m = try ForwardTests.tiny()
+        let a = LanguageModel(weights: m.weights.withPacking(true), tokenizer: m.tokenizer)
+        let b = LanguageModel(weights: m.weights.withPacking(false), tokenizer: m.tokenizer)
+        let req = ForwardRequest(sequences: [[1, 2, 3, 4, 5, 6, 7], [9, 10]], logitPositions: [[6], [0, 1]],
+                                 captureBlocks: [0], capturePositions: [[3], [1]])
+        let ra = try a.forward(req), rb = try b.forward(req)
+        for s in 0..<2 {
+            for (x, y) in zip(ra.logits[s], rb.logits[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+            for (x, y) in zip(ra.residuals[s], rb.residuals[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+        }
+    }
+}
