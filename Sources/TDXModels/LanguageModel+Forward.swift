@@ -4,8 +4,12 @@ import Foundation
 extension LanguageModel {
     /// Runs a batch of sequences through the model (see `ForwardRequest`). A sequence with a cache is
     /// appended after the cached prefix, and the cache is extended in place.
-    public func forward(_ r: ForwardRequest, caches given: [KVCache?]? = nil) throws -> ForwardResult {
-        let caches = given ?? r.sequences.map { _ in nil }
+    public func forward(_ request: ForwardRequest, caches given: [KVCache?]? = nil) throws -> ForwardResult {
+        let caches = given ?? request.sequences.map { _ in nil }
+        guard caches.count == request.sequences.count else {
+            throw ModelError.badRequest("\(caches.count) caches for \(request.sequences.count) sequences")
+        }
+        let r = request.resolved(prefix: caches.map { $0?.count ?? 0 })
         try validate(r, caches: caches)
         let c = config, W = weights
         let d = c.dModel, hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, F = c.ffnDim

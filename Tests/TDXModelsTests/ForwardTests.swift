@@ -171,10 +171,19 @@ final class ForwardTests: XCTestCase {
             ResidualEdit(block: 1, positions: [1], operation: .saeLatents(sae, [LatentEdit(latent: 2, action: .clamp(3))]))])
         let back = try JSONDecoder().decode(ForwardRequest.self, from: JSONEncoder().encode(r))
         XCTAssertEqual(back.sequences, r.sequences)
-        XCTAssertEqual(back.logitPositions, [[1], [0]])
+        XCTAssertEqual(back.logitPositions, [[-1], [-1]])
         guard case .saeLatents(let s2, let e2) = back.edits[1].operation else { return XCTFail() }
         XCTAssertEqual(s2.decoder, sae.decoder)
         XCTAssertEqual(e2, [LatentEdit(latent: 2, action: .clamp(3))])
+    }
+
+    func testNegativePositionsCountFromTheEnd() throws {
+        let m = try Self.tiny()
+        let s = [4, 5, 6, 7]
+        let a = try m.forward(ForwardRequest(sequences: [s], logitPositions: [[-1, -2]], captureBlocks: [1], capturePositions: [[-1]]))
+        let b = try m.forward(ForwardRequest(sequences: [s], logitPositions: [[3, 2]], captureBlocks: [1], capturePositions: [[3]]))
+        XCTAssertEqual(a.logits, b.logits)
+        XCTAssertEqual(a.residuals, b.residuals)
     }
 
     func testBadRequests() throws {
@@ -244,5 +253,34 @@ final class PackedGEMMTests: XCTestCase {
             for (x, y) in zip(ra.logits[s], rb.logits[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
             for (x, y) in zip(ra.residuals[s], rb.residuals[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
         }
+    }
+}
+
+final class GenerateTests: XCTestCase {
+    func testBatchedGenerationEqualsOneByOneAndGreedyEqualsRecompute() throws {
+        let m = try ForwardTests.tiny()
+        let prompts = [[1, 2, 3], [50, 60], [7, 8, 9, 10, 11]]
+        let batch = try m.generate(prompts, maxNewTokens: 6, temperature: 0.8, seed: 42)
+        for (i, p) in prompts.enumerated() {
+            // Sequence i of a batch draws from stream i; alone it is stream 0, so compare greedy runs instead.
+            XCTAssertEqual(batch[i].count, 6)
+            let greedy = try m.generate([p], maxNewTokens: 5)[0]
+            var seq = p
+            for _ in 0..<5 {
+                let r = try m.forward(ForwardRequest(sequences: [seq]))
+                seq.append(ReadOut.argmax(r.logits[0]))
+            }
+            XCTAssertEqual(greedy, Array(seq.dropFirst(p.count)))
+        }
+        XCTAssertEqual(try m.generate(prompts, maxNewTokens: 6, temperature: 0.8, seed: 42), batch)
+        let first = try m.generate([prompts[0]], maxNewTokens: 1)[0][0]
+        XCTAssertEqual(try m.generate([prompts[0]], maxNewTokens: 5, stop: [first]), [[first]])
+    }
+
+    func testSmolLM2GreedyContinuation() throws {
+        let m = try SmolLM2GoldenTests.model()
+        let ids = m.tokenizer.encode("One, two, three, four,")
+        let out = try m.generate([ids], maxNewTokens: 2)[0]
+        XCTAssertEqual(m.tokenizer.decode([out[0]]), " five")
     }
 }
