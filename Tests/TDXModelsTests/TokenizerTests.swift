@@ -41,6 +41,8 @@ final class TokenizerTests: XCTestCase {
         let tok = try Tokenizer(gguf: GGUFFile(path: TestData.smolLM2()))
         let ids = tok.encode("The capital of France is")
         XCTAssertEqual(ids.map { tok.tokens[$0] }, ["The", "Ġcapital", "Ġof", "ĠFrance", "Ġis"])
+        XCTAssertEqual(tok.encode("One, two, three, four,").map { tok.tokens[$0] },
+                       ["One", ",", "Ġtwo", ",", "Ġthree", ",", "Ġfour", ","])
         // Digits are isolated by SmolLM's pre-tokenizer.
         XCTAssertEqual(tok.encode("2024").map { tok.tokens[$0] }, ["2", "0", "2", "4"])
         XCTAssertEqual(tok.encode("<|im_start|>user"), [1] + tok.encode("user"))
