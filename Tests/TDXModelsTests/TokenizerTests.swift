@@ -59,3 +59,16 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(words(.smollm, "a 12"), ["a", " ", "1", "2"])
     }
 }
+
+final class TokenizerJSONTests: XCTestCase {
+    func testPreTokenizerGuessedFromTokenizerJSON() {
+        func pre(_ regex: String) -> [String: Any] {
+            ["pre_tokenizer": ["type": "Sequence", "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": regex], "behavior": "Isolated"], ["type": "ByteLevel"]]]]
+        }
+        XCTAssertEqual(Tokenizer.guessPre(pre(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#)), .llama3)
+        XCTAssertEqual(Tokenizer.guessPre(pre(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#)), .qwen2)
+        XCTAssertEqual(Tokenizer.guessPre(["pre_tokenizer": ["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], ["type": "ByteLevel"]]]]), .smollm)
+        XCTAssertEqual(Tokenizer.guessPre(["pre_tokenizer": ["type": "ByteLevel"]]), .gpt2)
+    }
+}
