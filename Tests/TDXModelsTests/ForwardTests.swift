@@ -8,7 +8,9 @@ final class ForwardTests: XCTestCase {
 
     static func tiny() throws -> LanguageModel {
         if let m = cached { return m }
-        let url = temporaryDirectory().appendingPathComponent("tiny.gguf")
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("tiny.gguf")
         try Data(TinyModel(seed: 5, quantizedAs: .f32).gguf(.f32)).write(to: url)
         let m = try LanguageModel.load(path: url.path)
         cached = m
