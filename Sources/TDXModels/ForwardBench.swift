@@ -32,7 +32,9 @@ public enum ForwardBench: Subcommand {
 
         let path = try ModelStore(environment: io.environment, currentDirectory: io.currentDirectory).resolve(model)
         openblas_set_num_threads(Int32(threads))
-        let core = String(cString: openblas_get_corename())
+        let core = PackedMatrix.blasCoreName
+        let gemm = PackedMatrix.preferPacked ? "swift-simd (packed)" : "openblas"
+        LanguageModel.threads = threads
         let t0 = Date()
         let m = try LanguageModel.load(path: path)
         let loadSeconds = Date().timeIntervalSince(t0)
@@ -48,6 +50,7 @@ public enum ForwardBench: Subcommand {
         }
         let tps = Double(tokens * sequences) / (times.reduce(0, +) / Double(reps))
         let rss = peakRSSMegabytes()
+        let (blasGF, swiftGF) = gemmGFLOPS(threads: threads)
         var reference: Double?
         if let lb = io.environment["LLAMA_BENCH"], !lb.isEmpty, path.hasSuffix(".gguf") {
             reference = try llamaBench(lb, model: path, tokens: tokens, threads: threads)
@@ -55,7 +58,9 @@ public enum ForwardBench: Subcommand {
         if json {
             var pairs = [("tokens_per_second", JSONText.number((tps * 10).rounded() / 10)),
                          ("peak_rss_mb", JSONText.number((rss * 10).rounded() / 10)),
-                         ("openblas_core", JSONText.string(core))]
+                         ("openblas_core", JSONText.string(core)), ("gemm", JSONText.string(gemm)),
+                         ("gemm_gflops_openblas", JSONText.number((blasGF * 10).rounded() / 10)),
+                         ("gemm_gflops_swift", JSONText.number((swiftGF * 10).rounded() / 10))]
             if let r = reference {
                 pairs += [("llama_bench_tokens_per_second", JSONText.number((r * 10).rounded() / 10)),
                           ("ratio", JSONText.number((tps / r * 100).rounded() / 100))]
@@ -63,15 +68,34 @@ public enum ForwardBench: Subcommand {
             io.out(JSONText.object(pairs) + "\n")
         } else {
             io.out(String(format: "model: %@ (loaded in %.1f s)\n", path, loadSeconds))
-            io.out("OpenBLAS core: \(core), threads: \(threads)\n")
+            io.out("OpenBLAS core: \(core); matrix products: \(gemm); threads: \(threads)\n")
             io.out(String(format: "prompt processing: %d × %d tokens: %.1f tokens/s (best %.1f)\n", sequences, tokens, tps,
                           Double(tokens * sequences) / (times.min() ?? 1)))
             io.out(String(format: "peak RSS: %.1f MB\n", rss))
+            io.out(String(format: "sgemm 512×1536×576: OpenBLAS (%@) %.1f GFLOPS, Swift SIMD %.1f GFLOPS\n", core, blasGF, swiftGF))
             if let r = reference {
                 io.out(String(format: "llama-bench pp%d -t %d: %.1f tokens/s; ratio tdx / llama.cpp = %.2f\n", tokens, threads, r, tps / r))
             }
         }
         return 0
+    }
+
+    /// GFLOPS of y[512 × 1536] = x[512 × 576]·Wᵀ through OpenBLAS and through the packed Swift kernel (best of 5).
+    static func gemmGFLOPS(threads: Int) -> (blas: Double, swift: Double) {
+        let n = 512, k = 576, m = 1536
+        var rng = SeededRNG(seed: 5)
+        let x = (0..<(n * k)).map { _ in rng.uniformFloat() - 0.5 }, w = (0..<(m * k)).map { _ in rng.uniformFloat() - 0.5 }
+        var y = [Float](repeating: 0, count: n * m)
+        func best(_ f: () -> Void) -> Double {
+            var t = Double.infinity
+            for _ in 0..<5 { let s = Date(); f(); t = min(t, Date().timeIntervalSince(s)) }
+            return 2 * Double(n * m * k) / t / 1e9
+        }
+        let blas = PackedMatrix(rowMajor: w, outDim: m, inDim: k, pack: false)
+        let packed = PackedMatrix(rowMajor: w, outDim: m, inDim: k, pack: true)
+        let b = best { blas.apply(x, rows: n, &y) }
+        let s = best { packed.apply(x, rows: n, &y, threads: threads) }
+        return (b, s)
     }
 
     static func peakRSSMegabytes() -> Double {

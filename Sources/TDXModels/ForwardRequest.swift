@@ -1,7 +1,8 @@
 /// One batched forward pass: several token sequences of different lengths, with read-outs and edits.
 ///
 /// Positions are absolute indices in a sequence, counting any prefix already in its KV cache; read-outs
-/// and edits can only name the positions computed in this pass. Block numbering: block 0 is the first
+/// and edits can only name the positions computed in this pass. Negative positions count from the end
+/// (−1 is the last token of the sequence), which is the default for logits. Block numbering: block 0 is the first
 /// transformer block; "after block b" is the residual stream leaving block b (before block b+1's norm).
 public struct ForwardRequest: Sendable, Codable {
     public var sequences: [[Int]]
@@ -16,7 +17,7 @@ public struct ForwardRequest: Sendable, Codable {
     public init(sequences: [[Int]], logitPositions: [[Int]]? = nil, captureBlocks: [Int] = [],
                 capturePositions: [[Int]]? = nil, edits: [ResidualEdit] = []) {
         self.sequences = sequences
-        self.logitPositions = logitPositions ?? sequences.map { [$0.count - 1] }
+        self.logitPositions = logitPositions ?? sequences.map { _ in [-1] }
         self.captureBlocks = captureBlocks
         self.capturePositions = capturePositions ?? sequences.map { _ in [] }
         self.edits = edits
@@ -25,6 +26,31 @@ public struct ForwardRequest: Sendable, Codable {
 
 /// A change to the residual stream after a block at some positions of some sequences. Captures at the
 /// same block see the edited stream.
+extension ForwardRequest {
+    /// The request with negative positions made absolute, given each sequence's cached prefix length.
+    func resolved(prefix: [Int]) -> ForwardRequest {
+        var r = self
+        func abs(_ p: Int, _ s: Int) -> Int { p < 0 ? prefix[s] + sequences[s].count + p : p }
+        if logitPositions.count == sequences.count {
+            r.logitPositions = logitPositions.enumerated().map { s, ps in ps.map { abs($0, s) } }
+        }
+        if capturePositions.count == sequences.count {
+            r.capturePositions = capturePositions.enumerated().map { s, ps in ps.map { abs($0, s) } }
+        }
+        // An edit with negative positions and several sequences resolves per sequence.
+        r.edits = edits.flatMap { e -> [ResidualEdit] in
+            guard e.positions.contains(where: { $0 < 0 }) else { return [e] }
+            return (e.sequences ?? Array(sequences.indices)).filter { sequences.indices.contains($0) }.map { s in
+                var e2 = e
+                e2.sequences = [s]
+                e2.positions = e.positions.map { abs($0, s) }
+                return e2
+            }
+        }
+        return r
+    }
+}
+
 public struct ResidualEdit: Sendable, Codable {
     public enum Operation: Sendable, Codable {
         /// x ← x + v  (v: [d])

@@ -95,12 +95,16 @@ public final class GGUFFile: @unchecked Sendable {
             let nd = Int(try c.read(UInt32.self, "tensor '\(name)'"))
             guard nd <= 4 else { throw ModelError.badMetadata(path, "tensor '\(name)' dimensions") }
             var dims: [Int] = []
-            for _ in 0..<nd { dims.append(Int(try c.read(UInt64.self, "tensor '\(name)'"))) }
+            for _ in 0..<nd { dims.append(Int(truncatingIfNeeded: try c.read(UInt64.self, "tensor '\(name)'"))) }
+            guard dims.allSatisfy({ $0 > 0 && $0 < 1 << 32 }), dims.reduce(1.0, { $0 * Double($1) }) < 0x1p40 else {
+                throw ModelError.badMetadata(path, "tensor '\(name)' dimensions \(dims)")
+            }
             let rawType = Int(try c.read(UInt32.self, "tensor '\(name)'"))
             guard let type = GGMLType(rawValue: rawType) else {
                 throw ModelError.unknownTensorType(path, tensor: name, type: rawType)
             }
-            let off = Int(try c.read(UInt64.self, "tensor '\(name)'"))
+            let off = Int(truncatingIfNeeded: try c.read(UInt64.self, "tensor '\(name)'"))
+            guard off >= 0 else { throw ModelError.badMetadata(path, "tensor '\(name)' offset") }
             let info = GGUFTensorInfo(name: name, dims: dims, type: type, offset: off)
             guard info.count % type.block.values == 0 else {
                 throw ModelError.badMetadata(path, "tensor '\(name)' size (not a whole number of blocks)")

@@ -4,8 +4,12 @@ import Foundation
 extension LanguageModel {
     /// Runs a batch of sequences through the model (see `ForwardRequest`). A sequence with a cache is
     /// appended after the cached prefix, and the cache is extended in place.
-    public func forward(_ r: ForwardRequest, caches given: [KVCache?]? = nil) throws -> ForwardResult {
-        let caches = given ?? r.sequences.map { _ in nil }
+    public func forward(_ request: ForwardRequest, caches given: [KVCache?]? = nil) throws -> ForwardResult {
+        let caches = given ?? request.sequences.map { _ in nil }
+        guard caches.count == request.sequences.count else {
+            throw ModelError.badRequest("\(caches.count) caches for \(request.sequences.count) sequences")
+        }
+        let r = request.resolved(prefix: caches.map { $0?.count ?? 0 })
         try validate(r, caches: caches)
         let c = config, W = weights
         let d = c.dModel, hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, F = c.ffnDim
@@ -45,7 +49,7 @@ extension LanguageModel {
             let B = W.blocks[l]
             // Attention: h = norm(x); q|k|v = h·Wqkvᵀ; RoPE on q and k.
             rmsNorm(x, B.attnNorm, rows: N, &h)
-            Kernels.linear(h, rows: N, inDim: d, B.wqkv, outDim: qkvDim, &qkv)
+            B.wqkv.apply(h, rows: N, &qkv)
             qkv.withUnsafeMutableBufferPointer { q in
                 cosT.withUnsafeBufferPointer { cp in sinT.withUnsafeBufferPointer { sp in
                     let qp = SendablePointer(q.baseAddress!)
@@ -72,14 +76,14 @@ extension LanguageModel {
                 attend(qkv: qkv, qRow0: r0, n: n, prefix: P, cache: caches[s], block: l, out: &att)
             }
             // x += att·Woᵀ
-            Kernels.linear(att, rows: N, inDim: H * hd, B.wo, outDim: d, &x, beta: 1)
+            B.wo.apply(att, rows: N, &x, accumulate: true)
             // MLP in row chunks: x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
             rmsNorm(x, B.ffnNorm, rows: N, &h)
             var r0 = 0
             while r0 < N {
                 let m = min(chunk, N - r0)
                 h.withUnsafeBufferPointer { hp in
-                    Kernels.linear(hp.baseAddress! + r0 * d, rows: m, inDim: d, B.wGateUp, outDim: 2 * F, &gu)
+                    B.wGateUp.apply(hp.baseAddress! + r0 * d, rows: m, &gu)
                 }
                 gu.withUnsafeBufferPointer { g in act.withUnsafeMutableBufferPointer { a in
                     let gp = SendablePointer(UnsafeMutablePointer(mutating: g.baseAddress!)), ap = SendablePointer(a.baseAddress!)
@@ -88,7 +92,7 @@ extension LanguageModel {
                     }
                 } }
                 x.withUnsafeMutableBufferPointer { xp in
-                    Kernels.linear(act, rows: m, inDim: F, B.wDown, outDim: d, xp.baseAddress! + r0 * d, beta: 1)
+                    B.wDown.apply(act, rows: m, xp.baseAddress! + r0 * d, accumulate: true)
                 }
                 r0 += m
             }

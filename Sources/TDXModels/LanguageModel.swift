@@ -77,9 +77,10 @@ public final class LanguageModel: @unchecked Sendable {
 }
 
 extension LanguageModel {
-    /// Worker threads for the row-parallel kernels (BLAS has its own): TDX_THREADS, else 2.
-    static let threads: Int = {
+    /// Worker threads for the row-parallel and SIMD kernels (BLAS has its own): TDX_THREADS, else one per core.
+    /// Set it once at start-up, before any forward pass.
+    public nonisolated(unsafe) static var threads: Int = {
         if let s = ProcessInfo.processInfo.environment["TDX_THREADS"], let n = Int(s), n > 0 { return n }
-        return min(2, ProcessInfo.processInfo.activeProcessorCount)
+        return ProcessInfo.processInfo.activeProcessorCount
     }()
 }

@@ -3,11 +3,22 @@ import Foundation
 /// Dequantised f32 weights of one transformer block. Matrices are row-major [out × in].
 public struct BlockWeights: Sendable {
     public var attnNorm: [Float]   // [d]
-    public var wqkv: [Float]       // [(H + 2·KV)·hd × d]: q rows, then k rows, then v rows
-    public var wo: [Float]         // [d × H·hd]
-    public var ffnNorm: [Float]    // [d]
-    public var wGateUp: [Float]    // [2F × d]: gate rows, then up rows
-    public var wDown: [Float]      // [d × F]
+    public var wqkv: PackedMatrix     // [(H + 2·KV)·hd × d]: q rows, then k rows, then v rows
+    public var wo: PackedMatrix       // [d × H·hd]
+    public var ffnNorm: [Float]       // [d]
+    public var wGateUp: PackedMatrix  // [2F × d]: gate rows, then up rows
+    public var wDown: PackedMatrix    // [d × F]
+
+    /// Matrices given row-major [out × in]; packed for the SIMD kernel when that is the faster path.
+    public init(attnNorm: [Float], wqkv: [Float], wo: [Float], ffnNorm: [Float], wGateUp: [Float], wDown: [Float],
+                config c: LlamaConfig) {
+        self.attnNorm = attnNorm
+        self.wqkv = PackedMatrix(rowMajor: wqkv, outDim: c.qkvDim, inDim: c.dModel)
+        self.wo = PackedMatrix(rowMajor: wo, outDim: c.dModel, inDim: c.headCount * c.headDim)
+        self.ffnNorm = ffnNorm
+        self.wGateUp = PackedMatrix(rowMajor: wGateUp, outDim: 2 * c.ffnDim, inDim: c.dModel)
+        self.wDown = PackedMatrix(rowMajor: wDown, outDim: c.dModel, inDim: c.ffnDim)
+    }
 }
 
 /// All weights of a Llama-family model in f32. Q and K rows are in GGUF order (RoPE on adjacent pairs);
@@ -22,6 +33,11 @@ public struct LlamaWeights: Sendable {
     /// Checks every buffer's length against the config.
     func validate(source: String) throws {
         let c = config
+        func check(_ name: String, _ m: PackedMatrix, _ shape: [Int]) throws {
+            guard [m.outDim, m.inDim] == shape else {
+                throw ModelError.shapeMismatch(source, tensor: name, expected: shape, found: [m.outDim, m.inDim])
+            }
+        }
         func check(_ name: String, _ a: [Float], _ shape: [Int]) throws {
             guard a.count == shape.reduce(1, *) else {
                 throw ModelError.shapeMismatch(source, tensor: name, expected: shape, found: [a.count])
@@ -85,7 +101,7 @@ extension LlamaWeights {
                 wo: try g.floats(b + "attn_output.weight", dims: [heads * hd, d]),
                 ffnNorm: try g.floats(b + "ffn_norm.weight", dims: [d]),
                 wGateUp: gate + up,
-                wDown: try g.floats(b + "ffn_down.weight", dims: [ffn, d])))
+                wDown: try g.floats(b + "ffn_down.weight", dims: [ffn, d]), config: cfg))
         }
         self.init(config: cfg, embedding: try g.floats("token_embd.weight"), blocks: blocks,
                   outputNorm: try g.floats("output_norm.weight", dims: [d]),

@@ -21,7 +21,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         dataOffset = 8 + n
         for (name, v) in obj where name != "__metadata__" {
             guard let e = v as? [String: Any], let dtype = e["dtype"] as? String, let shape = e["shape"] as? [Int],
-                  let off = e["data_offsets"] as? [Int], off.count == 2 else {
+                  let off = e["data_offsets"] as? [Int], off.count == 2, off[0] >= 0, off[1] >= off[0],
+                  shape.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) else {
                 throw ModelError.badMetadata(path, name)
             }
             guard ["F32", "F16", "BF16"].contains(dtype) else {
@@ -117,7 +118,7 @@ extension LlamaWeights {
                 wo: try tensor(b + "self_attn.o_proj.weight", [d, heads * hd]),
                 ffnNorm: try tensor(b + "post_attention_layernorm.weight", [d]),
                 wGateUp: try tensor(b + "mlp.gate_proj.weight", [ffn, d]) + tensor(b + "mlp.up_proj.weight", [ffn, d]),
-                wDown: try tensor(b + "mlp.down_proj.weight", [d, ffn])))
+                wDown: try tensor(b + "mlp.down_proj.weight", [d, ffn]), config: cfg))
         }
         self.init(config: cfg, embedding: try tensor("model.embed_tokens.weight", [vocab, d]), blocks: blocks,
                   outputNorm: try tensor("model.norm.weight", [d]),

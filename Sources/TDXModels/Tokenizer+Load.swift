@@ -56,12 +56,18 @@ extension Tokenizer {
                       eos: special("eos_token"), addBOS: pre == .llama3, ignoreMerges: ignore)
     }
 
-    /// Picks the split from the pre_tokenizer's regex in tokenizer.json.
+    /// Picks the split from the regexes and types in tokenizer.json's pre_tokenizer.
     static func guessPre(_ root: [String: Any]) -> PreTokenizer {
-        let text = String(describing: root["pre_tokenizer"] ?? "")
-        if text.contains("\\p{N}{1,3}") { return .llama3 }
-        if text.contains("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}|") { return .qwen2 }
-        if text.contains("Digits") { return .smollm }
+        var strings: [String] = []
+        func collect(_ v: Any?) {
+            if let s = v as? String { strings.append(s) }
+            else if let d = v as? [String: Any] { d.values.forEach(collect) }
+            else if let a = v as? [Any] { a.forEach(collect) }
+        }
+        collect(root["pre_tokenizer"])
+        if strings.contains(where: { $0.contains(#"\p{N}{1,3}"#) }) { return .llama3 }
+        if strings.contains(where: { $0.contains(#"[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"#) }) { return .qwen2 }
+        if strings.contains("Digits") { return .smollm }
         return .gpt2
     }
 }

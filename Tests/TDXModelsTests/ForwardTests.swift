@@ -8,7 +8,9 @@ final class ForwardTests: XCTestCase {
 
     static func tiny() throws -> LanguageModel {
         if let m = cached { return m }
-        let url = temporaryDirectory().appendingPathComponent("tiny.gguf")
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("tiny.gguf")
         try Data(TinyModel(seed: 5, quantizedAs: .f32).gguf(.f32)).write(to: url)
         let m = try LanguageModel.load(path: url.path)
         cached = m
@@ -171,10 +173,19 @@ final class ForwardTests: XCTestCase {
             ResidualEdit(block: 1, positions: [1], operation: .saeLatents(sae, [LatentEdit(latent: 2, action: .clamp(3))]))])
         let back = try JSONDecoder().decode(ForwardRequest.self, from: JSONEncoder().encode(r))
         XCTAssertEqual(back.sequences, r.sequences)
-        XCTAssertEqual(back.logitPositions, [[1], [0]])
+        XCTAssertEqual(back.logitPositions, [[-1], [-1]])
         guard case .saeLatents(let s2, let e2) = back.edits[1].operation else { return XCTFail() }
         XCTAssertEqual(s2.decoder, sae.decoder)
         XCTAssertEqual(e2, [LatentEdit(latent: 2, action: .clamp(3))])
+    }
+
+    func testNegativePositionsCountFromTheEnd() throws {
+        let m = try Self.tiny()
+        let s = [4, 5, 6, 7]
+        let a = try m.forward(ForwardRequest(sequences: [s], logitPositions: [[-1, -2]], captureBlocks: [1], capturePositions: [[-1]]))
+        let b = try m.forward(ForwardRequest(sequences: [s], logitPositions: [[3, 2]], captureBlocks: [1], capturePositions: [[3]]))
+        XCTAssertEqual(a.logits, b.logits)
+        XCTAssertEqual(a.residuals, b.residuals)
     }
 
     func testBadRequests() throws {
@@ -213,5 +224,65 @@ final class KernelTests: XCTestCase {
             Kernels.swigluSIMD(gu, rows: 3, ffn: f, &b)
             for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5 * max(1, abs(x))) }
         }
+    }
+}
+
+final class PackedGEMMTests: XCTestCase {
+    func testPackedMatchesNaiveOnOddShapes() {
+        var rng = SeededRNG(seed: 8)
+        for (n, k, m) in [(1, 1, 1), (5, 7, 17), (6, 16, 16), (13, 33, 31), (64, 300, 70), (7, 2000, 40)] {
+            let x = (0..<(n * k)).map { _ in Float(rng.normal()) }, w = (0..<(m * k)).map { _ in Float(rng.normal()) }
+            let pm = PackedMatrix(rowMajor: w, outDim: m, inDim: k, pack: true)
+            XCTAssertEqual(pm.rowMajor, w)
+            let want = Kernels.linearNaive(x, rows: n, inDim: k, w, outDim: m)
+            var y = [Float](repeating: 0, count: n * m)
+            pm.apply(x, rows: n, &y, threads: 2)
+            for (a, b) in zip(y, want) { XCTAssertEqual(a, b, accuracy: 1e-4 * Float(k).squareRoot()) }
+            var acc = [Float](repeating: 1, count: n * m)
+            pm.apply(x, rows: n, &acc, accumulate: true, threads: 1)
+            for (a, b) in zip(acc, want) { XCTAssertEqual(a, b + 1, accuracy: 1e-4 * Float(k).squareRoot()) }
+        }
+    }
+
+    func testForwardSameWithPackedAndBLASWeights() throws {
+        let m = try ForwardTests.tiny()
+        let a = LanguageModel(weights: m.weights.withPacking(true), tokenizer: m.tokenizer)
+        let b = LanguageModel(weights: m.weights.withPacking(false), tokenizer: m.tokenizer)
+        let req = ForwardRequest(sequences: [[1, 2, 3, 4, 5, 6, 7], [9, 10]], logitPositions: [[6], [0, 1]],
+                                 captureBlocks: [0], capturePositions: [[3], [1]])
+        let ra = try a.forward(req), rb = try b.forward(req)
+        for s in 0..<2 {
+            for (x, y) in zip(ra.logits[s], rb.logits[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+            for (x, y) in zip(ra.residuals[s], rb.residuals[s]) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+        }
+    }
+}
+
+final class GenerateTests: XCTestCase {
+    func testBatchedGenerationEqualsOneByOneAndGreedyEqualsRecompute() throws {
+        let m = try ForwardTests.tiny()
+        let prompts = [[1, 2, 3], [50, 60], [7, 8, 9, 10, 11]]
+        let batch = try m.generate(prompts, maxNewTokens: 6, temperature: 0.8, seed: 42)
+        for (i, p) in prompts.enumerated() {
+            // Sequence i of a batch draws from stream i; alone it is stream 0, so compare greedy runs instead.
+            XCTAssertEqual(batch[i].count, 6)
+            let greedy = try m.generate([p], maxNewTokens: 5)[0]
+            var seq = p
+            for _ in 0..<5 {
+                let r = try m.forward(ForwardRequest(sequences: [seq]))
+                seq.append(ReadOut.argmax(r.logits[0]))
+            }
+            XCTAssertEqual(greedy, Array(seq.dropFirst(p.count)))
+        }
+        XCTAssertEqual(try m.generate(prompts, maxNewTokens: 6, temperature: 0.8, seed: 42), batch)
+        let first = try m.generate([prompts[0]], maxNewTokens: 1)[0][0]
+        XCTAssertEqual(try m.generate([prompts[0]], maxNewTokens: 5, stop: [first]), [[first]])
+    }
+
+    func testSmolLM2GreedyContinuation() throws {
+        let m = try SmolLM2GoldenTests.model()
+        let ids = m.tokenizer.encode("One, two, three, four,")
+        let out = try m.generate([ids], maxNewTokens: 2)[0]
+        XCTAssertEqual(m.tokenizer.decode([out[0]]), " five")
     }
 }

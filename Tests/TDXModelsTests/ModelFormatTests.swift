@@ -4,7 +4,7 @@ import XCTest
 
 final class ModelFormatTests: XCTestCase {
     func write(_ bytes: [UInt8], _ name: String = "m.gguf") throws -> String {
-        let url = temporaryDirectory().appendingPathComponent(name)
+        let url = scratchDirectory().appendingPathComponent(name)
         try Data(bytes).write(to: url)
         return url.path
     }
@@ -57,7 +57,7 @@ final class ModelFormatTests: XCTestCase {
             let tiny = TinyModel(seed: 11, quantizedAs: type)
             let quant = try LanguageModel.load(path: write(tiny.gguf(type)))
             let f32 = try LanguageModel.load(path: write(tiny.gguf(.f32)))
-            let dir = temporaryDirectory()
+            let dir = scratchDirectory()
             try tiny.writeSafetensors(to: dir)
             let st = try LanguageModel.load(path: dir.path)
             XCTAssertEqual(quant.config, f32.config)
@@ -101,7 +101,7 @@ final class ModelFormatTests: XCTestCase {
         assertUserError(try LanguageModel.load(path: self.write(tiny.gguf(.q8_0, dims: ["blk.0.attn_v.weight": [256, 32, 2]])))) {
             if case .shapeMismatch(_, "blk.0.attn_v.weight", _, _) = $0 { return true }; return false
         }
-        let dir = temporaryDirectory()
+        let dir = scratchDirectory()
         try tiny.writeSafetensors(to: dir, hiddenSize: 128)
         assertUserError(try LanguageModel.load(path: dir.path)) { if case .configMismatch = $0 { return true }; return false }
         assertUserError(try LanguageModel.load(path: "/nonexistent/x.gguf")) { if case .fileNotFound = $0 { return true }; return false }

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 import TDXCore
 @testable import TDXModels
 
@@ -256,4 +257,13 @@ func temporaryDirectory() -> URL {
     let u = FileManager.default.temporaryDirectory.appendingPathComponent("tdx-models-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
     return u
+}
+
+extension XCTestCase {
+    /// A fresh directory removed when the test ends.
+    func scratchDirectory() -> URL {
+        let u = temporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(at: u) }
+        return u
+    }
 }

@@ -41,6 +41,8 @@ final class TokenizerTests: XCTestCase {
         let tok = try Tokenizer(gguf: GGUFFile(path: TestData.smolLM2()))
         let ids = tok.encode("The capital of France is")
         XCTAssertEqual(ids.map { tok.tokens[$0] }, ["The", "Ġcapital", "Ġof", "ĠFrance", "Ġis"])
+        XCTAssertEqual(tok.encode("One, two, three, four,").map { tok.tokens[$0] },
+                       ["One", ",", "Ġtwo", ",", "Ġthree", ",", "Ġfour", ","])
         // Digits are isolated by SmolLM's pre-tokenizer.
         XCTAssertEqual(tok.encode("2024").map { tok.tokens[$0] }, ["2", "0", "2", "4"])
         XCTAssertEqual(tok.encode("<|im_start|>user"), [1] + tok.encode("user"))
@@ -55,5 +57,18 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(words(.llama3, "abc 12345\n\n x"), ["abc", " ", "123", "45", "\n\n", " x"])
         XCTAssertEqual(words(.qwen2, "12a"), ["1", "2", "a"])
         XCTAssertEqual(words(.smollm, "a 12"), ["a", " ", "1", "2"])
+    }
+}
+
+final class TokenizerJSONTests: XCTestCase {
+    func testPreTokenizerGuessedFromTokenizerJSON() {
+        func pre(_ regex: String) -> [String: Any] {
+            ["pre_tokenizer": ["type": "Sequence", "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": regex], "behavior": "Isolated"], ["type": "ByteLevel"]]]]
+        }
+        XCTAssertEqual(Tokenizer.guessPre(pre(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#)), .llama3)
+        XCTAssertEqual(Tokenizer.guessPre(pre(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#)), .qwen2)
+        XCTAssertEqual(Tokenizer.guessPre(["pre_tokenizer": ["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], ["type": "ByteLevel"]]]]), .smollm)
+        XCTAssertEqual(Tokenizer.guessPre(["pre_tokenizer": ["type": "ByteLevel"]]), .gpt2)
     }
 }
