@@ -1,6 +1,7 @@
 import Foundation
 import TDXCore
 import TDXLang
+import TDXModels
 import TDXPlan
 import TDXStore
 
@@ -19,24 +20,47 @@ public struct Engine {
         return Store.defaultPath(specPath: specPath, environment: environment)
     }
 
-    /// The model's identity for keys: built-in models by their pinned SHA-256; files by their digest.
-    public static func modelIdentity(_ spec: ResolvedSpec) throws -> ModelIdentity {
+    /// The model's identity for keys: built-in models by their pinned SHA-256; files by their SHA-256
+    /// (memoised in the cache by path, size and modification time) and the shape in their header.
+    public static func modelIdentity(_ spec: ResolvedSpec, specPath: String, store: Store?) throws -> ModelIdentity {
         guard let m = spec.model else { throw UsageError("the spec has no model block") }
         let weights = m["weights"]?.stringValue ?? ""
         let backend = m["backend"]?.symbolValue ?? "local"
         if backend != "local" {
-            // External backends: the declared model id, revision and dtype are the identity.
             let id = "\(backend):\(weights)@\(m["revision"]?.stringValue ?? ""):\(m["dtype"]?.symbolValue ?? "")"
             throw NotImplementedYet("backend `\(backend)` (model identity \(id))")
         }
         if let b = Schema.builtinModels.first(where: { $0.name == weights }) {
             return ModelIdentity(digest: b.sha256, blocks: b.blocks, dModel: b.dModel)
         }
-        throw NotImplementedYet("models given by path (`weights = \"\(weights)\"`)")
+        let dir = URL(fileURLWithPath: specPath).deletingLastPathComponent().path
+        let path = try ModelStore(environment: ProcessInfo.processInfo.environment, currentDirectory: dir).resolve(weights)
+        let digest = try store?.fileDigest(path: path, compute: fileSHA256) ?? fileSHA256(path)
+        let pinned = (m["sha256"]?.stringValue ?? "").lowercased()
+        if !pinned.isEmpty && pinned != digest { throw ModelStageError.digestMismatch(path: path, expected: pinned, found: digest) }
+        let shape = try ModelShape.read(path: path)
+        return ModelIdentity(digest: digest, blocks: shape.blocks, dModel: shape.dModel)
+    }
+
+    /// SHA-256 of a file (or of every file of a model directory, in name order), streamed.
+    static func fileSHA256(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        let files = isDir.boolValue
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 }
+            : [path]
+        var h = SHA256()
+        for f in files {
+            guard let fh = FileHandle(forReadingAtPath: f) else { throw ModelStageError.unreadable(f) }
+            defer { try? fh.close() }
+            while let chunk = try fh.read(upToCount: 8 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { h.update(bytes: $0) } }
+        }
+        return h.hexDigest()
     }
 
     public func plan(_ spec: ResolvedSpec, specPath: String, store: Store, options: Plan.Options = Plan.Options()) throws -> Plan {
-        let graph = try Planner(codeVersions: registry.codeVersions).plan(spec, model: try Engine.modelIdentity(spec))
+        let graph = try Planner(codeVersions: registry.codeVersions)
+            .plan(spec, model: try Engine.modelIdentity(spec, specPath: specPath, store: store))
         return try Plan(graph: graph, cache: try StoreCacheView(store: store, graph: graph), specPath: specPath, options: options)
     }
 

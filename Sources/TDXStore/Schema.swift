@@ -73,6 +73,15 @@ enum Schema {
             heartbeat REAL NOT NULL
         );
         """,
+        // 1 → 2: memoised SHA-256 of model files, by path, size and modification time.
+        """
+        CREATE TABLE file_digest (
+            path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            sha256 TEXT NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int { migrations.count }

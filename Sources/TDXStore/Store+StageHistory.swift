@@ -17,3 +17,21 @@ extension Store {
     }
 }
 
+
+extension Store {
+    /// The SHA-256 of a file, recomputed only when its path, size or modification time changed.
+    public func fileDigest(path: String, compute: (String) throws -> String) throws -> String {
+        let attrs = try FileManager.default.attributesOfItem(atPath: path)
+        let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
+        let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        if let known = try db.row("SELECT sha256 FROM file_digest WHERE path = ? AND size = ? AND mtime = ?",
+                                  [path, size, mtime], { $0.string(0) }) {
+            return known
+        }
+        let digest = try compute(path)
+        try db.transaction {
+            try db.run("INSERT OR REPLACE INTO file_digest(path, size, mtime, sha256) VALUES (?, ?, ?, ?)", path, size, mtime, digest)
+        }
+        return digest
+    }
+}

@@ -9,7 +9,7 @@ enum Repo {
     static var specs: [String] {
         let dir = path("specs")
         return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { $0.hasSuffix(".tdx") }.sorted().map { dir + "/" + $0 }
+            .filter { $0.hasSuffix(".tdx") && !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
     }
 }
 

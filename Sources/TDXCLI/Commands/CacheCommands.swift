@@ -120,7 +120,8 @@ enum ExportCommand: Subcommand {
     Usage: tdx export FILE --stage STAGE --to DIR [--cache PATH]
 
     Writes each output blob of the stage's cached result into DIR: JSON and CSV as they are,
-    float arrays as NumPy .npy files.
+    float arrays as NumPy .npy files. An SAE stage is also written as sae_weights.safetensors +
+    cfg.json in the layout SAELens loads. STAGE may be a kind (`sae`): each stage gets DIR/<id>/.
 
     """
 
@@ -139,8 +140,13 @@ enum ExportCommand: Subcommand {
             guard let s = plan.graph[id: id], try store.hasArtifact(s.key) else {
                 throw UsageError("stage \(id) is not cached", help: "run `tdx run \(args.positionals[0]) --until \(id)` first")
             }
-            let target = ids.count == 1 ? dir : dir + "/" + id
-            for f in try store.exportAll(key: s.key, to: EngineSupport.absolute(target, io: io)) { io.out("\(f)\n") }
+            let target = EngineSupport.absolute(ids.count == 1 ? dir : dir + "/" + id, io: io)
+            for f in try store.exportAll(key: s.key, to: target) { io.out("\(f)\n") }
+            if s.kind == .sae {
+                // Also in the layout SAELens loads: sae_weights.safetensors + cfg.json.
+                try StoredSAE.load(store: store, key: s.key, stage: id).export(to: URL(fileURLWithPath: target))
+                io.out("\(target)/sae_weights.safetensors\n\(target)/cfg.json\n")
+            }
         }
         return 0
     }

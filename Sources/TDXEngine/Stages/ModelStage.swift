@@ -11,9 +11,9 @@ struct ModelStage: StageBody {
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in
             let p = Params(ctx.stage.params, prefix: "model")
-            let store = ModelStore(environment: ProcessInfo.processInfo.environment)
-            let path = try store.resolve(p.string("weights"))
-            let digest = try Self.sha256(path: path, ctx: ctx)
+            let dir = URL(fileURLWithPath: ctx.specPath).deletingLastPathComponent().path
+            let path = try ModelStore(environment: ProcessInfo.processInfo.environment, currentDirectory: dir).resolve(p.string("weights"))
+            let digest = try ctx.store.fileDigest(path: path, compute: Engine.fileSHA256)
             let pinned = p.string("sha256").lowercased()
             guard pinned.isEmpty || pinned == digest else {
                 throw ModelStageError.digestMismatch(path: path, expected: pinned, found: digest)
@@ -26,17 +26,6 @@ struct ModelStage: StageBody {
             out.json("model", String(decoding: try e.encode(info), as: UTF8.self))
             return out
         }
-    }
-
-    static func sha256(path: String, ctx: StageContext) throws -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw ModelStageError.unreadable(path) }
-        defer { try? fh.close() }
-        var h = SHA256()
-        while let chunk = try fh.read(upToCount: 8 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { h.update(bytes: $0) }
-            try ctx.checkCancelled()
-        }
-        return h.hexDigest()
     }
 }
 

@@ -4,6 +4,7 @@ import TDXCore
 import TDXLang
 import TDXModels
 import TDXPlan
+import TDXStore
 
 /// What an `sae[L]` artifact records about training (blob `metrics`): per-epoch history, the final
 /// held-out evaluation, and which experiments were trained on and held out (correlate's held-out r uses them).
@@ -118,17 +119,7 @@ struct SAEStage: StageBody {
 extension StageContext {
     /// The SAE stored by an input `sae[L]` stage.
     public func sae(_ id: String) throws -> SparseAutoencoder {
-        let config = try JSONDecoder().decode(SAEConfig.self, from: try inputData(id, "config"))
-        let (d, s) = (config.dIn, config.dSAE)
-        let params = SAEParameters(wEnc: try inputFloats(id, "W_enc"), bEnc: try inputFloats(id, "b_enc"),
-                                   wDec: try inputFloats(id, "W_dec"), bDec: try inputFloats(id, "b_dec"))
-        let mean = try inputFloats(id, "norm_mean"), scale = try inputFloats(id, "norm_scale")
-        guard params.wEnc.count == d * s, params.wDec.count == s * d, params.bEnc.count == s, params.bDec.count == d,
-              mean.count == d, scale.count == d else {
-            throw ExecutorError.stageFailed(stage: stage.id, message: "input \(id) holds an SAE whose tensors do not match its config")
-        }
-        return SparseAutoencoder(config: config, normaliser: SAENormaliser(kind: config.normalisation, mean: mean, scale: scale),
-                                 params: params)
+        try StoredSAE.load(store: store, key: try inputKey(id), stage: id)
     }
 
     /// The training metrics stored by an input `sae[L]` stage.
@@ -162,5 +153,22 @@ extension SparseAutoencoder {
                                  decoderBias: zip(params.bDec, sigma).map { $0 * $1 }, inputShift: normaliser.mean,
                                  inputScale: 1, activation: act)
         }
+    }
+}
+
+public enum StoredSAE {
+    /// Rebuilds the SAE a `sae[L]` artifact stores (for the intervention, geometry and `tdx export`).
+    public static func load(store: Store, key: String, stage: String) throws -> SparseAutoencoder {
+        let config = try JSONDecoder().decode(SAEConfig.self, from: try store.readData(key: key, blob: "config"))
+        let (d, s) = (config.dIn, config.dSAE)
+        let params = SAEParameters(wEnc: try store.readFloats(key: key, blob: "W_enc"), bEnc: try store.readFloats(key: key, blob: "b_enc"),
+                                   wDec: try store.readFloats(key: key, blob: "W_dec"), bDec: try store.readFloats(key: key, blob: "b_dec"))
+        let mean = try store.readFloats(key: key, blob: "norm_mean"), scale = try store.readFloats(key: key, blob: "norm_scale")
+        guard params.wEnc.count == d * s, params.wDec.count == s * d, params.bEnc.count == s, params.bDec.count == d,
+              mean.count == d, scale.count == d else {
+            throw ExecutorError.stageFailed(stage: stage, message: "the stored SAE's tensors do not match its config")
+        }
+        return SparseAutoencoder(config: config, normaliser: SAENormaliser(kind: config.normalisation, mean: mean, scale: scale),
+                                 params: params)
     }
 }
