@@ -42,9 +42,9 @@ public final class Executor: @unchecked Sendable {
 
     /// The parameters JSON stored with each artifact: enough for `tdx show` and for plan reasons.
     static func paramsJSON(_ s: Stage, keys: [String: String]) -> String {
-        let params = s.params.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(s.params[$0]!.canonical))" }
-        let inputs = s.inputs.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(keys[$0] ?? ""))" }
-        return "{\"stage\":\(JSONText.quote(s.id)),\"code\":\(s.codeVersion),\"params\":{\(params.joined(separator: ","))},"
+        let params = s.params.keys.sorted().map { "\(JSONText.string($0)):\(JSONText.string(s.params[$0]!.canonical))" }
+        let inputs = s.inputs.sorted().map { "\(JSONText.string($0)):\(JSONText.string(keys[$0] ?? ""))" }
+        return "{\"stage\":\(JSONText.string(s.id)),\"code\":\(s.codeVersion),\"params\":{\(params.joined(separator: ","))},"
             + "\"inputs\":{\(inputs.joined(separator: ","))}}"
     }
 

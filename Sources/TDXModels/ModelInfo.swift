@@ -1,4 +1,5 @@
 import Foundation
+import TDXCore
 
 /// What `tdx model info` reports, read from the file headers without dequantising.
 struct ModelInfo {

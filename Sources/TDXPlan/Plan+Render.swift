@@ -1,3 +1,4 @@
+import TDXCore
 import TDXLang
 
 extension Plan {
@@ -28,8 +29,8 @@ extension Plan {
     /// `{"stages":[{"id","kind","key","status","reason"}],"summary":{"run":N,"cached":M}}`
     public func renderJSON() -> String {
         let items = stages.map { p in
-            "{\"id\":\(JSONText.quote(p.stage.id)),\"kind\":\"\(p.stage.kind.rawValue)\",\"key\":\"\(p.stage.key)\","
-                + "\"status\":\"\(p.status == .skip ? "skip" : p.status.rawValue)\",\"reason\":\(JSONText.quote(p.reason))}"
+            "{\"id\":\(JSONText.string(p.stage.id)),\"kind\":\"\(p.stage.kind.rawValue)\",\"key\":\"\(p.stage.key)\","
+                + "\"status\":\"\(p.status == .skip ? "skip" : p.status.rawValue)\",\"reason\":\(JSONText.string(p.reason))}"
         }
         return "{\"stages\":[" + items.joined(separator: ",") + "],\"summary\":{\"run\":\(toRun.count),\"cached\":\(cachedCount)}}"
     }

@@ -1,3 +1,4 @@
+import TDXCore
 // The one place diagnostics become text: `path:line:col: error: message`, the source line, a caret
 // under the span, and a help line. Colour only when asked (the CLI asks on a TTY).
 
@@ -56,12 +57,12 @@ public struct DiagnosticRenderer {
             var fields: [String] = []
             if let f = sources[d.range.file] {
                 let s = f.location(of: d.range.start), e = f.location(of: d.range.end)
-                fields += ["\"file\":\(JSONText.quote(f.path))", "\"line\":\(s.line)", "\"column\":\(s.column)",
+                fields += ["\"file\":\(JSONText.string(f.path))", "\"line\":\(s.line)", "\"column\":\(s.column)",
                            "\"end_line\":\(e.line)", "\"end_column\":\(e.column)"]
             }
             fields += ["\"severity\":\"\(d.severity.rawValue)\"", "\"code\":\"\(d.code)\"",
-                       "\"message\":\(JSONText.quote(d.message))"]
-            if let h = d.help { fields.append("\"help\":\(JSONText.quote(h))") }
+                       "\"message\":\(JSONText.string(d.message))"]
+            if let h = d.help { fields.append("\"help\":\(JSONText.string(h))") }
             return "{" + fields.joined(separator: ",") + "}"
         }
         let errors = ds.filter { $0.severity == .error }.count

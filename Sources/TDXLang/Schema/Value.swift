@@ -1,3 +1,5 @@
+import TDXCore
+
 // A checked parameter value. Values are what the resolved spec, the planner and the stages see.
 
 public indirect enum Value: Sendable, Hashable {
@@ -88,32 +90,11 @@ extension Value {
         case .int(let v): return String(v)
         case .float(let v): return v.isFinite ? Value.canonicalFloat(v) : "null"
         case .bool(let v): return v ? "true" : "false"
-        case .string(let s), .symbol(let s): return JSONText.quote(s)
+        case .string(let s), .symbol(let s): return JSONText.string(s)
         case .list(let xs): return "[" + xs.map(\.json).joined(separator: ",") + "]"
         case .range: return "[" + (intList ?? []).map(String.init).joined(separator: ",") + "]"
         case .call(let n, let args):
-            return "{\"call\":\(JSONText.quote(n)),\"args\":[" + args.map(\.json).joined(separator: ",") + "]}"
+            return "{\"call\":\(JSONText.string(n)),\"args\":[" + args.map(\.json).joined(separator: ",") + "]}"
         }
-    }
-}
-
-public enum JSONText {
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if ch.value < 0x20 {
-                    let h = String(ch.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Small ordered JSON writer for command output (keys keep the documented order).
-enum JSONText {
-    static func string(_ s: String) -> String {
+/// Small ordered JSON writer for command output and stored parameters (keys keep the documented order).
+public enum JSONText {
+    public static func string(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -18,15 +18,15 @@ enum JSONText {
         return out + "\""
     }
 
-    static func number(_ x: Double) -> String {
+    public static func number(_ x: Double) -> String {
         guard x.isFinite else { return "null" }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
         return "\(x)"
     }
 
-    static func object(_ pairs: [(String, String)]) -> String {
+    public static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 }
