@@ -82,7 +82,7 @@ final class FormatAndHashTests: XCTestCase {
         XCTAssertEqual(Value.canonicalFloat(0.99), "0.99")
         XCTAssertEqual(Value.canonicalFloat(30), "30.0")
         XCTAssertEqual(Value.canonicalFloat(-2.5e10), "-25000000000.0")
-        for v in [1e-5, 0.1, 1.0 / 3.0, 123456.789, 5e-324, 1.7976931348623157e308] {
+        for v in [1e-5, 0.1, 1.0 / 3.0, 123456.789, Double.leastNonzeroMagnitude, 1.7976931348623157e308] {
             XCTAssertEqual(Double(Value.canonicalFloat(v)), v)
         }
     }
