@@ -2,7 +2,8 @@
 // need no third-party or platform crypto library.
 
 public struct SHA256: Sendable {
-    private static let k: [UInt32] = [
+    /// The 64 round constants (FIPS 180-4 §4.2.2), shared with the multi-buffer kernel in TDXStore.
+    public static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
         0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -71,7 +72,7 @@ public struct SHA256: Sendable {
         for t in 0..<64 {
             let S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ S1 &+ ch &+ SHA256.k[t] &+ w[t]
+            let t1 = hh &+ S1 &+ ch &+ SHA256.roundConstants[t] &+ w[t]
             let S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = S0 &+ maj
