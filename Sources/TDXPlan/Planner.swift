@@ -115,7 +115,7 @@ public struct Planner {
         // model: only when a stage runs the language model
         let wantsActivations = spec.block("sae") != nil || spec.block("correlate") != nil || spec.block("geometry") != nil
         if usesLLM || wantsActivations {
-            var modelParams = params(spec.model, skip: ["batch"])
+            var modelParams = params(spec.model)
             modelParams["model.identity"] = .string(model.digest)
             add("model", .model, params: modelParams, inputs: [])
         }
@@ -157,6 +157,14 @@ public struct Planner {
         let perLayer = { (kind: String) in layers.compactMap { idOf["\(kind)[\($0)]"] } }
         for iv in spec.blocks("intervene") where spec.block("correlate") != nil {
             var p = params(iv).merging(seed) { a, _ in a }
+            // `agent = ""` means the first agent block, in spec order, that provides the variable.
+            let pre = Self.prefix(iv)
+            if p["\(pre).agent"]?.stringValue == "" {
+                let variable = ["layer", "latent", "control"].compactMap { p["\(pre).\($0)"]?.arguments.first?.symbolValue }.first ?? "td_error"
+                if let a = agents.first(where: { a in Schema.variables.contains { $0.name == variable && $0.providedBy.contains(a.subKind ?? "") } }) {
+                    p["\(pre).agent"] = .symbol(a.name)
+                }
+            }
             p.merge(params(task)) { a, _ in a }
             var inputs = [ref("model"), ref("rollout"), ref("rl_variables")] + perLayer("sae") + perLayer("correlate")
             if spec.block("fit") != nil { inputs.append(ref("behaviour")) }

@@ -24,7 +24,7 @@ struct InterveneStage: StageBody {
 
         // Which variable, block and latents.
         let variable = [p["layer"], p["latent"], p["control"]].compactMap { $0?.arguments.first?.symbolValue }.first ?? "td_error"
-        let agent = p.string("agent").isEmpty ? nil : p.string("agent")
+        let agent = p["agent"]?.head ?? (p.string("agent").isEmpty ? nil : p.string("agent"))
         var correlations: [Int: CorrelationResult] = [:]
         for id in ctx.inputs(of: .correlate) { let c = try ctx.correlations(id); correlations[c.layer] = c }
         let layer: Int

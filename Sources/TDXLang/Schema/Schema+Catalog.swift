@@ -86,7 +86,6 @@ extension Schema {
                 Param("revision", .string, .string(""), "Model revision for external backends; part of the model identity.", sweepable: false),
                 Param("dtype", .choice([Variant("f32"), Variant("bf16"), Variant("f16")]), .symbol("f32"),
                       "Compute dtype; part of the model identity (quantisation changes activations).", sweepable: false),
-                Param("batch", positiveInt, .int(8), "Sequences run together in one forward pass.", sweepable: false),
             ]),
 
         BlockSchema(
@@ -276,7 +275,7 @@ extension Schema {
                       .call("peak", [.symbol("td_error")]), "Block to edit: a number or the peak of a variable's curve."),
                 Param("latent", .either([.int(.atLeast(0)), .choice([Variant("top", [("variable", .variable)])])]),
                       .call("top", [.symbol("td_error")]), "Latent to edit: an index or the best-correlated one."),
-                Param("agent", .blockRef("agent"), .string(""), "Agent providing the variable (\"\" = the first that does).",
+                Param("agent", .blockRef("agent"), .string(""), "Agent providing the variable (\"\" = the first agent block, in spec order, that does).",
                       sweepable: false),
                 Param("edit", .choice([Variant("zero"), Variant("scale", [("factor", .float(.any))]),
                                        Variant("clamp", [("value", .float(.any))])]),
