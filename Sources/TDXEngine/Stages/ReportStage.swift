@@ -9,7 +9,7 @@ import TDXRL
 /// the artifact's blobs; `tdx run` writes them to Results/<spec>/.
 struct ReportStage: StageBody {
     let kind = StageKind.report
-    let codeVersion = 3
+    let codeVersion = 4
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try ReportBuilder(ctx: ctx).build() }
@@ -102,7 +102,7 @@ struct BehaviourSection {
             let random = Self.meanCI(exps.compactMap(\.randomReturn)).0
             r.figure("behaviour.svg", LinePlot(
                 title: "Points per episode", xLabel: "episode", yLabel: "mean points",
-                series: [.init("model (mean of \(exps.count) experiments)", x: x, y: stats.map(\.0),
+                series: [.init("mean of \(exps.count) experiments", x: x, y: stats.map(\.0),
                                band: .init(lower: stats.map(\.1), upper: stats.map(\.2), label: "95 % CI"), markers: true)],
                 references: [ReferenceLine(random, label: "random"), ReferenceLine(optimal, label: "optimal", style: .dotted)]),
                 alt: "Points per episode with random and optimal references")
@@ -115,7 +115,7 @@ struct BehaviourSection {
             r.files.text("returns.csv", t.csv)
         } else {
             let acc = Self.meanCI(exps.map(\.accuracy))
-            var groups = ["correct rewards"], values = [BarChart.Value(acc.0, lower: acc.1, upper: acc.2)]
+            var groups = [rollout.control == nil ? "model" : "correct rewards"], values = [BarChart.Value(acc.0, lower: acc.1, upper: acc.2)]
             if let control = rollout.control {
                 let c = Self.meanCI(control.map(\.accuracy))
                 groups.append("control rewards"); values.append(BarChart.Value(c.0, lower: c.1, upper: c.2))
