@@ -20,7 +20,4 @@ public enum Interrupt {
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
     }
-
-    /// For tests.
-    public static func reset() { flag = 0 }
 }
