@@ -165,6 +165,8 @@ public struct Planner {
                     p["\(pre).agent"] = .symbol(a.name)
                 }
             }
+            // The agent's parameters: its variables are recomputed along the intervened trajectories.
+            if let name = p["\(pre).agent"]?.head, let a = agents.first(where: { $0.name == name }) { p.merge(params(a)) { a, _ in a } }
             p.merge(params(task)) { a, _ in a }
             var inputs = [ref("model"), ref("rollout"), ref("rl_variables")] + perLayer("sae") + perLayer("correlate")
             if spec.block("fit") != nil { inputs.append(ref("behaviour")) }

@@ -56,6 +56,12 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(iv.latentR.magnitude, best.r, accuracy: 1e-12)
         XCTAssertEqual(iv.conditions.map(\.name), ["intact", "latent", "control", "reconstruction"])
         XCTAssertTrue(iv.conditions.allSatisfy { $0.perExperiment.count == 2 })
+        // Blocks after the edited one get max |r| along each condition's own trajectories.
+        let later = [2, 9].filter { $0 > iv.layer }.map(String.init)
+        for c in iv.conditions {
+            XCTAssertEqual(Set((c.downstream ?? [:]).keys), Set(later), c.name)
+            for v in (c.downstream ?? [:]).values { XCTAssertTrue(v >= 0 && v <= 1 + 1e-6, "\(v)") }
+        }
 
         // The rollout's transcripts are what the model read: tokens cover the text exactly.
         let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))

@@ -1,4 +1,5 @@
 import Foundation
+import TDXAnalysis
 import TDXCore
 import TDXModels
 import TDXPlan
@@ -11,7 +12,7 @@ import TDXTasks
 /// behaviour with the intact rollout (bootstrap CIs over experiments).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
-    let codeVersion = 1
+    let codeVersion = 2
 
     func run(_ group: [StageContext]) throws -> [StageOutput] { try group.map(intervene) }
 
@@ -61,6 +62,25 @@ struct InterveneStage: StageBody {
             conditions.append((label, try rerun(task, seed: seed, intervention: iv, experiments: experiments, ctx: ctx)))
         }
 
+        // Later blocks: max |r| with the variable, recomputed along each condition's own trajectories.
+        let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > layer }.sorted()
+        var downstream: [String: [String: Double]] = [:]
+        if let agentName = p["agent"]?.head, !later.isEmpty {
+            let ap = Params(ctx.stage.params, prefix: "agent.\(agentName)")
+            let kind = ap.symbol("kind")
+            if kind != "sr" && kind != "transition", let column = VariablesStage.columns[vc.variable] {
+                let agentConfig = SpecConfigs.agent(ap)
+                let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
+                    ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
+                let ops: [String: ResidualEdit.Operation] = Dictionary(uniqueKeysWithValues: runs)
+                for (label, data) in conditions {
+                    try ctx.checkCancelled()
+                    let iv = ops[label].map { LanguageModelRollout.Intervention(block: layer, operation: $0, onlyEvents: onlyEvents) }
+                    downstream[label] = try laterCorrelations(data, blocks: later, intervention: iv, column: column,
+                                                              agent: agentConfig, fits: fits, ctx: ctx)
+                }
+            }
+        }
         // Q-learning consistency uses the behaviour fit, when there is one.
         var qModel: (BehaviourModel, [Double])?
         if ctx.stage.inputs.contains("behaviour"),
@@ -79,6 +99,7 @@ struct InterveneStage: StageBody {
                 let (q, nll) = InterventionStats.qConsistency(data, model: model, parameters: params)
                 c.qConsistency = q; c.qNLL = nll
             }
+            c.downstream = downstream[label]
             return c
         }
         let result = InterventionResult(
@@ -114,6 +135,42 @@ struct InterveneStage: StageBody {
             return try LanguageModelRollout.graph(SpecConfigs.graph(task), seed: seed, ctx: ctx, intervention: intervention,
                                                   experiments: experiments)
         }
+    }
+
+    /// Max |r| over SAE latents between each later block's representation (with the edit active) and the
+    /// agent's variable computed along these trajectories.
+    func laterCorrelations(_ data: RolloutData, blocks: [Int], intervention: LanguageModelRollout.Intervention?, column: String,
+                           agent: AgentConfig, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
+        let model = try ctx.languageModel()
+        var xs = blocks.map { _ in [Float]() }
+        var ys: [Float] = []
+        for rec in data.experiments {
+            try ctx.checkCancelled()
+            let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
+                                              experiment: rec.experiment)
+            var track = rec.tokens ?? TokenTrack()
+            if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: model.tokenizer) }
+            var positions: [Int] = []
+            for (event, value) in table.aligned(column) where value.isFinite && rec.transcript.events.indices.contains(event) {
+                guard let pos = track.position(of: rec.transcript.events[event].span) else { continue }
+                positions.append(pos); ys.append(Float(value))
+            }
+            guard !positions.isEmpty else { continue }
+            let edit = intervention?.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: rec.transcript)
+            let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [[]], captureBlocks: blocks,
+                                                     capturePositions: [positions], edits: edit.map { [$0] } ?? []), caches: nil)
+            let d = model.config.dModel
+            for b in blocks.indices { xs[b] += r.residuals[0][(b * positions.count * d)..<((b + 1) * positions.count * d)] }
+        }
+        var out: [String: Double] = [:]
+        guard ys.count >= 3 else { return out }
+        for (b, block) in blocks.enumerated() {
+            let sae = try ctx.sae("sae[\(block)]")
+            let h = sae.encode(xs[b], rows: ys.count)
+            let r = Correlation.matrix(features: h, variables: ys, samples: ys.count, featureCount: sae.dSAE, variableCount: 1)
+            out[String(block)] = Double(Correlation.maxAbs(r).first?.absR ?? .nan)
+        }
+        return out
     }
 
     /// The residual stream after the edited block with the edit active, at the node events.

@@ -99,6 +99,25 @@ struct InterventionSection {
             }
         }
         r.table("interventions.csv", t)
+        downstream(&r)
+    }
+
+    /// Later blocks' max |r| with the variable under each condition (the paper's "reduces the alignment of
+    /// subsequent representations", §7), each computed along that condition's own trajectories.
+    func downstream(_ r: inout ReportDraft) {
+        var t = ReportTable(columns: ["intervention", "condition", "block", "max |r|"])
+        for res in results where res.conditions.contains(where: { !($0.downstream ?? [:]).isEmpty }) {
+            let blocks = Array(Set(res.conditions.flatMap { ($0.downstream ?? [:]).keys.compactMap(Int.init) })).sorted()
+            let series = res.conditions.map { c in
+                LinePlot.Series(c.name, x: blocks.map(Double.init), y: blocks.map { c.downstream?[String($0)] ?? .nan }, markers: true)
+            }
+            r.md.paragraph("Max |r| with \(res.variable) in the blocks after block \(res.layer), per condition:")
+            r.figure("downstream_\(res.name).svg", LinePlot(title: "\(res.name): later blocks' max |r| with \(res.variable)",
+                                                            xLabel: "block", yLabel: "max |r|", series: series, yRange: 0...1),
+                     alt: "Later-block correlations per condition")
+            for c in res.conditions { for b in blocks { t.append([.text(res.name), .text(c.name), .int(b), .number(c.downstream?[String(b)] ?? .nan)]) } }
+        }
+        if !t.rows.isEmpty { r.table("downstream.csv", t) }
     }
 }
 
