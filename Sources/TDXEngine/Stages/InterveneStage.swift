@@ -12,7 +12,7 @@ import TDXTasks
 /// behaviour with the intact rollout (bootstrap CIs over experiments).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
-    let codeVersion = 2
+    let codeVersion = 3
 
     func run(_ group: [StageContext]) throws -> [StageOutput] { try group.map(intervene) }
 
@@ -73,7 +73,11 @@ struct InterveneStage: StageBody {
                 let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
                     ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
                 let ops: [String: ResidualEdit.Operation] = Dictionary(uniqueKeysWithValues: runs)
-                for (label, data) in conditions {
+                // Intact: exactly what the correlate stages measured (same rows, same SAEs).
+                downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
+                    correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
+                })
+                for (label, data) in conditions.dropFirst() {
                     try ctx.checkCancelled()
                     let iv = ops[label].map { LanguageModelRollout.Intervention(block: layer, operation: $0, onlyEvents: onlyEvents) }
                     downstream[label] = try laterCorrelations(data, blocks: later, intervention: iv, column: column,
@@ -142,25 +146,37 @@ struct InterveneStage: StageBody {
     func laterCorrelations(_ data: RolloutData, blocks: [Int], intervention: LanguageModelRollout.Intervention?, column: String,
                            agent: AgentConfig, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
         let model = try ctx.languageModel()
+        let d = model.config.dModel
         var xs = blocks.map { _ in [Float]() }
         var ys: [Float] = []
-        for rec in data.experiments {
+        // Sequences in batches of 8: one forward pass each, the edit applied per sequence.
+        for first in stride(from: 0, to: data.experiments.count, by: 8) {
             try ctx.checkCancelled()
-            let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
-                                              experiment: rec.experiment)
-            var track = rec.tokens ?? TokenTrack()
-            if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: model.tokenizer) }
-            var positions: [Int] = []
-            for (event, value) in table.aligned(column) where value.isFinite && rec.transcript.events.indices.contains(event) {
-                guard let pos = track.position(of: rec.transcript.events[event].span) else { continue }
-                positions.append(pos); ys.append(Float(value))
+            var seqs: [[Int]] = [], positions: [[Int]] = [], edits: [ResidualEdit] = [], values: [[Float]] = []
+            for rec in data.experiments[first..<min(first + 8, data.experiments.count)] {
+                let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
+                                                  experiment: rec.experiment)
+                var track = rec.tokens ?? TokenTrack()
+                if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: model.tokenizer) }
+                var pos: [Int] = [], val: [Float] = []
+                for (event, value) in table.aligned(column) where value.isFinite && rec.transcript.events.indices.contains(event) {
+                    guard let p = track.position(of: rec.transcript.events[event].span) else { continue }
+                    pos.append(p); val.append(Float(value))
+                }
+                guard !pos.isEmpty else { continue }
+                if let e = intervention?.edit(sequence: seqs.count, range: 0..<track.ids.count, track: track, transcript: rec.transcript) {
+                    edits.append(e)
+                }
+                seqs.append(track.ids); positions.append(pos); values.append(val)
             }
-            guard !positions.isEmpty else { continue }
-            let edit = intervention?.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: rec.transcript)
-            let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [[]], captureBlocks: blocks,
-                                                     capturePositions: [positions], edits: edit.map { [$0] } ?? []), caches: nil)
-            let d = model.config.dModel
-            for b in blocks.indices { xs[b] += r.residuals[0][(b * positions.count * d)..<((b + 1) * positions.count * d)] }
+            guard !seqs.isEmpty else { continue }
+            let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { _ in [] }, captureBlocks: blocks,
+                                                     capturePositions: positions, edits: edits), caches: nil)
+            for k in seqs.indices {
+                let n = positions[k].count
+                for b in blocks.indices { xs[b] += r.residuals[k][(b * n * d)..<((b + 1) * n * d)] }
+                ys += values[k]
+            }
         }
         var out: [String: Double] = [:]
         guard ys.count >= 3 else { return out }
