@@ -12,7 +12,7 @@ public protocol ProgressSink: Sendable {
 public final class ProgressDisplay: @unchecked Sendable {
     private let io: CommandIO
     private let lock = NSLock()
-    private var running: [(id: String, started: Date, done: Int, total: Int, lastPct: Int)] = []
+    private var running: [(id: String, started: Date, done: Int, total: Int, lastPct: Int, lastLine: Date)] = []
     private var finished = 0
     private let total: Int
     private var lineShown = false
@@ -27,7 +27,7 @@ public final class ProgressDisplay: @unchecked Sendable {
 
     public func started(_ id: String) {
         lock.lock(); defer { lock.unlock() }
-        running.append((id, Date(), 0, 0, 0))
+        running.append((id, Date(), 0, 0, 0, Date()))
         if io.isTTY { redraw() } else { io.err("\(ts()) start  \(id)\n") }
     }
 
@@ -50,8 +50,11 @@ public final class ProgressDisplay: @unchecked Sendable {
         running[i].done = done; running[i].total = total
         if io.isTTY { redraw(); return }
         let pct = total > 0 ? done * 100 / total : 0
-        if pct / 25 > running[i].lastPct / 25 && pct < 100 {
+        // A line every quarter, and at least every 30 s for long stages.
+        let quiet = Date().timeIntervalSince(running[i].lastLine) >= 30
+        if (pct / 25 > running[i].lastPct / 25 || quiet) && pct < 100 {
             running[i].lastPct = pct
+            running[i].lastLine = Date()
             io.err("\(ts()) \(id) \(done)/\(total) (\(pct)%)\n")
         }
     }

@@ -125,6 +125,9 @@ enum LanguageModelRollout {
                     steps[i].append(envs[i].submit(readout.choose(scores, rng: &rngs[i]), forcedRandom: false))
                     slots[i] = envs[i].nextSlot()
                 }
+                // Progress in episodes, so a long batch still shows movement.
+                let episodesDone = records.count * config.episodes + steps.map { $0.last.map { $0.episode + 1 } ?? 0 }.reduce(0, +)
+                ctx.progress.update(episodesDone, of: all.count * config.episodes)
             }
             for (i, e) in ids.enumerated() {
                 tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk)
@@ -134,7 +137,7 @@ enum LanguageModelRollout {
                 rec.tokens = tracks[i]
                 records.append(rec)
             }
-            ctx.progress.update(records.count, of: all.count)
+            ctx.progress.update(records.count * config.episodes, of: all.count * config.episodes)
         }
         return RolloutData(task: "two_step", experiments: records)
     }
