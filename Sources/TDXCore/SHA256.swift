@@ -1,3 +1,5 @@
+import Foundation
+
 // SHA-256 (FIPS 180-4), streaming. Written here so that cache keys and blob digests
 // need no third-party or platform crypto library.
 
@@ -109,5 +111,23 @@ public enum Hex {
         var out = [UInt8](); out.reserveCapacity(bytes.count * 2)
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension SHA256 {
+    /// Adds a file's contents, streamed in 8 MiB pieces (a model file is never held twice in memory).
+    public mutating func update(fileAt path: String) throws {
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? fh.close() }
+        while let chunk = try fh.read(upToCount: 8 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { update(bytes: $0) } }
+    }
+
+    /// Hex SHA-256 of a file's contents.
+    public static func file(at path: String) throws -> String {
+        var h = SHA256()
+        try h.update(fileAt: path)
+        return h.hexDigest()
     }
 }

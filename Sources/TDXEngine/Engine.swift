@@ -51,9 +51,8 @@ public struct Engine {
             : [path]
         var h = SHA256()
         for f in files {
-            guard let fh = FileHandle(forReadingAtPath: f) else { throw ModelStageError.unreadable(f) }
-            defer { try? fh.close() }
-            while let chunk = try fh.read(upToCount: 8 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { h.update(bytes: $0) } }
+            guard FileManager.default.isReadableFile(atPath: f) else { throw ModelStageError.unreadable(f) }
+            try h.update(fileAt: f)
         }
         return h.hexDigest()
     }

@@ -71,10 +71,5 @@ extension ModelStore {
         }
     }
 
-    static func sha256(of path: String) throws -> String {
-        let f = try MappedFile(path: path)
-        var h = SHA256()
-        h.update(bytes: f.bytes)
-        return h.hexDigest()
-    }
+    static func sha256(of path: String) throws -> String { try SHA256.file(at: path) }
 }
