@@ -119,14 +119,23 @@ public struct Planner {
             modelParams["model.identity"] = .string(model.digest)
             add("model", .model, params: modelParams, inputs: [])
         }
-        add("rollout", .rollout, params: rolloutParams, inputs: usesLLM ? [ref("model")] : [])
-
-        // activations[L], computed together in one pass per transcript
+        // activations[L]: recorded during the rollout when the language model plays (the rollout computes
+        // every block of every token anyway), else by one pass per transcript. Either way the layers to
+        // record are part of the rollout's key only in the first case.
         var layers: [Int] = []
-        if wantsActivations, let a = spec.block("activations") {
+        let activationsBlock = wantsActivations ? spec.block("activations") : nil
+        if let a = activationsBlock {
             let v = variant["activations.layers"] ?? a["layers"] ?? .symbol("all")
             layers = v.symbolValue == "all" ? Array(0..<model.blocks) : (v.intList ?? [])
             if let bad = layers.first(where: { $0 >= model.blocks }) { throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks) }
+            if usesLLM && !layers.isEmpty {
+                rolloutParams.merge(params(a, skip: ["layers"])) { a, _ in a }
+                rolloutParams["activations.record"] = .list(layers.map { .int($0) })
+            }
+        }
+        add("rollout", .rollout, params: rolloutParams, inputs: usesLLM ? [ref("model")] : [])
+
+        if let a = activationsBlock {
             let ap = params(a, skip: ["layers"])
             for l in layers {
                 add("activations[\(l)]", .activations, layer: l, params: ap, inputs: [ref("model"), ref("rollout")], group: "activations")

@@ -70,6 +70,25 @@ final class EndToEndTests: XCTestCase {
             XCTAssertEqual(e.returns?.count, 4)
         }
 
+        // The activations were recorded during the closed loop (KV cache, step by step); one fresh pass over
+        // the final transcript gives the same residual streams.
+        let model = try LanguageModel.load(path: try models.resolve("smollm2-135m"))
+        let rows = try ActivationRows.decode(try store.readString(key: plan.graph[id: "activations[9]"]!.key, blob: "rows"))
+        let x9 = try store.readFloats(key: plan.graph[id: "activations[9]"]!.key, blob: "x")
+        let e0 = try XCTUnwrap(rollout.experiments.first)
+        let mine = (0..<rows.count).filter { rows.experiment[$0] == e0.experiment }
+        XCTAssertEqual(mine.map { rows.event[$0] }, e0.transcript.events.indices.filter { e0.tokens?.position(of: e0.transcript.events[$0].span) != nil })
+        let fresh = try model.forward(ForwardRequest(sequences: [try XCTUnwrap(e0.tokens?.ids)], logitPositions: [[]], captureBlocks: [9],
+                                                     capturePositions: [mine.map { rows.position[$0] }]), caches: nil).residuals[0]
+        let d = model.config.dModel
+        var worst: Float = 0
+        for (k, i) in mine.enumerated() {
+            let a = x9[(i * d)..<((i + 1) * d)], b = fresh[(k * d)..<((k + 1) * d)]
+            let norm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+            worst = max(worst, zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / norm)
+        }
+        XCTAssertLessThan(worst, 1e-3, "recorded vs fresh residuals, worst relative L2 error")
+
         // The report names every stage key and the numbers it shows come from those stages.
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
         for s in plan.graph.stages where s.kind != .report { XCTAssertTrue(report.contains(s.key), "report lacks \(s.id)'s key") }

@@ -19,15 +19,27 @@ public struct ActivationRows: Codable, Sendable, Equatable {
     public static func decode(_ s: String) throws -> ActivationRows { try JSONDecoder().decode(ActivationRows.self, from: Data(s.utf8)) }
 }
 
-/// `activations[L]`: one forward pass over each final transcript records the residual stream after every
-/// requested block at the event positions. All layers of a rollout are computed together (one group);
-/// each layer is stored as its own artifact: blob `x` [rows × d_model] and blob `rows` (ActivationRows).
+/// `activations[L]`: the residual stream after every requested block at the event positions. When the
+/// language model played the rollout, the rollout recorded them (`RolloutCapture`) and this stage files
+/// them per layer; otherwise one forward pass over each final transcript records them. All layers are
+/// computed together (one group); each layer is stored as its own artifact: blob `x` [rows × d_model] and
+/// blob `rows` (ActivationRows).
 struct ActivationsStage: StageBody {
     let kind = StageKind.activations
-    let codeVersion = 1
+    let codeVersion = 2
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         guard let first = group.first else { return [] }
+        if let rowsJSON = try? first.inputString("rollout", CapturedActivations.rowsBlob) {
+            let rows = try ActivationRows.decode(rowsJSON)
+            return try group.map { ctx in
+                let x = try ctx.inputFloats("rollout", CapturedActivations.blob(block: ctx.stage.layer ?? 0))
+                var out = StageOutput()
+                out.floats("x", x, shape: [rows.count, rows.count > 0 ? x.count / rows.count : 0])
+                out.json("rows", rowsJSON)
+                return out
+            }
+        }
         let model = try first.languageModel()
         let tk = model.tokenizer
         let rollout = try RolloutData.decode(try first.inputString("rollout", "rollout"))

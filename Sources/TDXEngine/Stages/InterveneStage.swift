@@ -12,7 +12,7 @@ import TDXTasks
 /// behaviour with the intact rollout (bootstrap CIs over experiments).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
-    let codeVersion = 3
+    let codeVersion = 4
 
     func run(_ group: [StageContext]) throws -> [StageOutput] { try group.map(intervene) }
 
@@ -55,34 +55,41 @@ struct InterveneStage: StageBody {
         var runs: [(String, ResidualEdit.Operation)] = [("latent", .saeLatents(dictionary, [LatentEdit(latent: latent, action: action)]))]
         if let control { runs.append(("control", .saeLatents(dictionary, [LatentEdit(latent: control, action: action)]))) }
         if p.bool("baseline", true) { runs.append(("reconstruction", .saeReconstruct(dictionary))) }
-        for (label, op) in runs {
-            try ctx.checkCancelled()
-            ctx.progress.note("condition \(label)")
-            let iv = LanguageModelRollout.Intervention(block: layer, operation: op, onlyEvents: onlyEvents)
-            conditions.append((label, try rerun(task, seed: seed, intervention: iv, experiments: experiments, ctx: ctx)))
-        }
-
-        // Later blocks: max |r| with the variable, recomputed along each condition's own trajectories.
+        // Later blocks: max |r| with the variable, recomputed along each condition's own trajectories from the
+        // residual streams the re-run records (intact: exactly what the correlate stages measured).
         let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > layer }.sorted()
-        var downstream: [String: [String: Double]] = [:]
+        var downstreamAgent: (AgentConfig, String)?
         if let agentName = p["agent"]?.head, !later.isEmpty {
             let ap = Params(ctx.stage.params, prefix: "agent.\(agentName)")
             let kind = ap.symbol("kind")
             if kind != "sr" && kind != "transition", let column = VariablesStage.columns[vc.variable] {
-                let agentConfig = SpecConfigs.agent(ap)
-                let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
-                    ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
-                let ops: [String: ResidualEdit.Operation] = Dictionary(uniqueKeysWithValues: runs)
-                // Intact: exactly what the correlate stages measured (same rows, same SAEs).
-                downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
-                    correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
-                })
-                for (label, data) in conditions.dropFirst() {
-                    try ctx.checkCancelled()
-                    let iv = ops[label].map { LanguageModelRollout.Intervention(block: layer, operation: $0, onlyEvents: onlyEvents) }
-                    downstream[label] = try laterCorrelations(data, blocks: later, intervention: iv, column: column,
-                                                              agent: agentConfig, fits: fits, ctx: ctx)
-                }
+                downstreamAgent = (SpecConfigs.agent(ap), column)
+            }
+        }
+        let isGraph = intact.task == "graph"
+        // The graph task also keeps the edited block's stream at the node events, for the geometry stage.
+        let recordBlocks = (isGraph ? [layer] : []) + (downstreamAgent == nil ? [] : later)
+        let capture = recordBlocks.isEmpty ? nil : RolloutCapture(blocks: recordBlocks)
+        var captured: [String: CapturedActivations] = [:]
+        for (label, op) in runs {
+            try ctx.checkCancelled()
+            ctx.progress.note("condition \(label)")
+            let iv = LanguageModelRollout.Intervention(block: layer, operation: op, onlyEvents: onlyEvents)
+            let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture, ctx: ctx)
+            conditions.append((label, data))
+            captured[label] = rec
+        }
+        var downstream: [String: [String: Double]] = [:]
+        if let (agentConfig, column) = downstreamAgent {
+            let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
+                ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
+            downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
+                correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
+            })
+            for (label, data) in conditions.dropFirst() {
+                guard let rec = captured[label] else { continue }
+                downstream[label] = try laterCorrelations(data, captured: rec, blocks: later, column: column, agent: agentConfig,
+                                                          fits: fits, ctx: ctx)
             }
         }
         // Q-learning consistency uses the behaviour fit, when there is one.
@@ -114,10 +121,9 @@ struct InterveneStage: StageBody {
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
-        if intact.task == "graph" {
+        if isGraph, let rec = captured["latent"] {
             // Lesioned representations at the edited block, for the geometry stage.
-            let (x, rows) = try lesionedActivations(conditions[0].1, layer: layer, intervention:
-                LanguageModelRollout.Intervention(block: layer, operation: runs[0].1, onlyEvents: onlyEvents), ctx: ctx)
+            let (x, rows) = lesionedActivations(rec, data: conditions[1].1)
             let names = GeometryStage.lesionedBlobs(layer: layer)
             out.floats(names.x, x, shape: [rows.count, x.count / max(1, rows.count)])
             out.json(names.rows, try rows.encoded())
@@ -126,89 +132,60 @@ struct InterveneStage: StageBody {
     }
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],
-               ctx: StageContext) throws -> RolloutData {
+               capture: RolloutCapture?, ctx: StageContext) throws -> (RolloutData, CapturedActivations?) {
         switch task.symbol("kind") {
         case "two_step":
             return try LanguageModelRollout.twoStep(SpecConfigs.twoStep(task), seed: seed, ctx: ctx, intervention: intervention,
-                                                    experiments: experiments)
+                                                    experiments: experiments, capture: capture)
         case "grid_world":
             let gen = Params.agentNames(ctx.stage.params).first.map { Params(ctx.stage.params, prefix: "agent.\($0)") }
             return try LanguageModelRollout.gridWorld(SpecConfigs.gridWorld(task, agent: gen), control: nil, seed: seed, ctx: ctx,
-                                                      intervention: intervention, experiments: experiments)
+                                                      intervention: intervention, experiments: experiments, capture: capture)
         default:
             return try LanguageModelRollout.graph(SpecConfigs.graph(task), seed: seed, ctx: ctx, intervention: intervention,
-                                                  experiments: experiments)
+                                                  experiments: experiments, capture: capture)
         }
     }
 
-    /// Max |r| over SAE latents between each later block's representation (with the edit active) and the
-    /// agent's variable computed along these trajectories.
-    func laterCorrelations(_ data: RolloutData, blocks: [Int], intervention: LanguageModelRollout.Intervention?, column: String,
+    /// Max |r| over SAE latents between each later block's representation (recorded with the edit active)
+    /// and the agent's variable computed along these trajectories.
+    func laterCorrelations(_ data: RolloutData, captured: CapturedActivations, blocks: [Int], column: String,
                            agent: AgentConfig, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
-        let model = try ctx.languageModel()
-        let d = model.config.dModel
-        var xs = blocks.map { _ in [Float]() }
-        var ys: [Float] = []
-        // Sequences in batches of 8: one forward pass each, the edit applied per sequence.
-        for first in stride(from: 0, to: data.experiments.count, by: 8) {
-            try ctx.checkCancelled()
-            var seqs: [[Int]] = [], positions: [[Int]] = [], edits: [ResidualEdit] = [], values: [[Float]] = []
-            for rec in data.experiments[first..<min(first + 8, data.experiments.count)] {
-                let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
-                                                  experiment: rec.experiment)
-                var track = rec.tokens ?? TokenTrack()
-                if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: model.tokenizer) }
-                var pos: [Int] = [], val: [Float] = []
-                for (event, value) in table.aligned(column) where value.isFinite && rec.transcript.events.indices.contains(event) {
-                    guard let p = track.position(of: rec.transcript.events[event].span) else { continue }
-                    pos.append(p); val.append(Float(value))
-                }
-                guard !pos.isEmpty else { continue }
-                if let e = intervention?.edit(sequence: seqs.count, range: 0..<track.ids.count, track: track, transcript: rec.transcript) {
-                    edits.append(e)
-                }
-                seqs.append(track.ids); positions.append(pos); values.append(val)
-            }
-            guard !seqs.isEmpty else { continue }
-            let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { _ in [] }, captureBlocks: blocks,
-                                                     capturePositions: positions, edits: edits), caches: nil)
-            for k in seqs.indices {
-                let n = positions[k].count
-                for b in blocks.indices { xs[b] += r.residuals[k][(b * n * d)..<((b + 1) * n * d)] }
-                ys += values[k]
-            }
+        struct Row: Hashable { var experiment: Int; var event: Int }
+        var value: [Row: Float] = [:]
+        for rec in data.experiments {
+            let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
+                                              experiment: rec.experiment)
+            for (event, v) in table.aligned(column) where v.isFinite { value[Row(experiment: rec.experiment, event: event)] = Float(v) }
         }
+        let rows = captured.rows
+        let picked = (0..<rows.count).filter { value[Row(experiment: rows.experiment[$0], event: rows.event[$0])] != nil }
+        let ys = picked.map { value[Row(experiment: rows.experiment[$0], event: rows.event[$0])]! }
         var out: [String: Double] = [:]
         guard ys.count >= 3 else { return out }
-        for (b, block) in blocks.enumerated() {
+        for block in blocks {
+            guard let b = captured.blocks.firstIndex(of: block) else { continue }
+            let d = captured.x[b].count / max(1, rows.count)
+            var x = [Float](); x.reserveCapacity(picked.count * d)
+            for i in picked { x += captured.x[b][(i * d)..<((i + 1) * d)] }
             let sae = try ctx.sae("sae[\(block)]")
-            let h = sae.encode(xs[b], rows: ys.count)
+            let h = sae.encode(x, rows: ys.count)
             let r = Correlation.matrix(features: h, variables: ys, samples: ys.count, featureCount: sae.dSAE, variableCount: 1)
             out[String(block)] = Double(Correlation.maxAbs(r).first?.absR ?? .nan)
         }
         return out
     }
 
-    /// The residual stream after the edited block with the edit active, at the node events.
-    func lesionedActivations(_ data: RolloutData, layer: Int, intervention: LanguageModelRollout.Intervention,
-                             ctx: StageContext) throws -> ([Float], ActivationRows) {
-        let model = try ctx.languageModel()
+    /// The recorded stream after the edited block (the first recorded block) at the node events.
+    func lesionedActivations(_ captured: CapturedActivations, data: RolloutData) -> ([Float], ActivationRows) {
+        let kinds = Dictionary(uniqueKeysWithValues: data.experiments.map { ($0.experiment, $0.transcript.events.map(\.kind)) })
+        let src = captured.rows
+        let d = src.count > 0 ? captured.x[0].count / src.count : 0
         var x: [Float] = []
         var rows = ActivationRows(experiment: [], event: [], position: [])
-        for rec in data.experiments {
-            try ctx.checkCancelled()
-            var track = rec.tokens ?? TokenTrack()
-            if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: model.tokenizer) }
-            let events = rec.transcript.events.indices.filter { rec.transcript.events[$0].kind == .node }
-            let positions = events.compactMap { track.position(of: rec.transcript.events[$0].span) }
-            guard positions.count == events.count, !positions.isEmpty else { continue }
-            let edit = intervention.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: rec.transcript)
-            let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [[]], captureBlocks: [layer],
-                                                     capturePositions: [positions], edits: edit.map { [$0] } ?? []), caches: nil)
-            x += r.residuals[0]
-            rows.experiment += events.map { _ in rec.experiment }
-            rows.event += events
-            rows.position += positions
+        for i in 0..<src.count where kinds[src.experiment[i]]?[src.event[i]] == .node {
+            x += captured.x[0][(i * d)..<((i + 1) * d)]
+            rows.experiment.append(src.experiment[i]); rows.event.append(src.event[i]); rows.position.append(src.position[i])
         }
         return (x, rows)
     }

@@ -73,12 +73,14 @@ enum LanguageModelRollout {
     }
 
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
-                        experiments only: [Int]? = nil) throws -> RolloutData {
+                        experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let tk = model.tokenizer
+        let d = model.config.dModel
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let batch = 8
         var records: [ExperimentRecord] = []
+        var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<config.experiments)
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
@@ -90,6 +92,7 @@ enum LanguageModelRollout {
             var fed = ids.map { _ in 0 }
             let caches = ids.map { _ in KVCache(config: model.config) }
             var steps: [[Step]] = ids.map { _ in [] }
+            var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
             for i in envs.indices { slots.append(envs[i].nextSlot()) }
             while slots.contains(where: { $0 != nil }) {
@@ -113,10 +116,17 @@ enum LanguageModelRollout {
                         iv.edit(sequence: k, range: fed[i]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
                     }
                 } ?? []
+                let targets = query.map { i in
+                    capture?.pending(&recorders[i], transcript: envs[i].transcript, track: tracks[i],
+                                     range: fed[i]..<tracks[i].ids.count) ?? []
+                }
                 let request = ForwardRequest(sequences: query.map { Array(tracks[$0].ids[fed[$0]...]) },
-                                             logitPositions: query.map { [tracks[$0].ids.count - 1] }, edits: edits)
+                                             logitPositions: query.map { [tracks[$0].ids.count - 1] },
+                                             captureBlocks: capture?.blocks ?? [], capturePositions: targets.map { $0.map(\.position) },
+                                             edits: edits)
                 let r = try model.forward(request, caches: query.map { caches[$0] })
                 for (k, i) in query.enumerated() {
+                    capture?.store(r.residuals[k], targets: targets[k], d: d, into: &recorders[i])
                     fed[i] = tracks[i].ids.count
                     let slot = slots[i]!
                     let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
@@ -129,8 +139,15 @@ enum LanguageModelRollout {
                 let episodesDone = records.count * config.episodes + steps.map { $0.last.map { $0.episode + 1 } ?? 0 }.reduce(0, +)
                 ctx.progress.update(episodesDone, of: all.count * config.episodes)
             }
+            for i in ids.indices { tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk) }
+            if let capture {
+                // The text after the last choice (the last reward) was never read: read it now, and re-read
+                // any transcript whose targets fell outside the passes that read them.
+                try recordTail(model, capture: capture, tracks: tracks, fed: fed, caches: caches,
+                               transcripts: envs.map(\.transcript), intervention: intervention, recorders: &recorders)
+                recorded += zip(ids, recorders).map { ($0, $1) }
+            }
             for (i, e) in ids.enumerated() {
-                tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk)
                 var rec = ExperimentRecord(experiment: e, transcript: envs[i].transcript, steps: steps[i], returns: envs[i].returns,
                                            optimalReturn: optimal[i],
                                            randomReturn: optionValues[i].reduce(0, +) / Double(max(1, optionValues[i].count)))
@@ -139,33 +156,64 @@ enum LanguageModelRollout {
             }
             ctx.progress.update(records.count * config.episodes, of: all.count * config.episodes)
         }
-        return RolloutData(task: "two_step", experiments: records)
+        return (RolloutData(task: "two_step", experiments: records),
+                capture.map { CapturedActivations(blocks: $0.blocks, experiments: recorded) })
+    }
+
+    /// Records what the closed loop left unread: the tail of each transcript after its last choice (from
+    /// its KV cache), and whole transcripts whose recorder missed a target (one fresh pass each).
+    static func recordTail(_ model: LanguageModel, capture: RolloutCapture, tracks: [TokenTrack], fed: [Int], caches: [KVCache],
+                           transcripts: [Transcript], intervention: Intervention?,
+                           recorders: inout [RolloutCapture.Recorder]) throws {
+        let d = model.config.dModel
+        for i in tracks.indices {
+            let targets = capture.pending(&recorders[i], transcript: transcripts[i], track: tracks[i], range: fed[i]..<tracks[i].ids.count)
+            if recorders[i].missed {
+                recorders[i] = RolloutCapture.Recorder(blocks: capture.blocks.count)
+                let all = capture.targets(transcripts[i], track: tracks[i])
+                let edit = intervention?.edit(sequence: 0, range: 0..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
+                let r = try model.forward(ForwardRequest(sequences: [tracks[i].ids], logitPositions: [[]], captureBlocks: capture.blocks,
+                                                         capturePositions: [all.map(\.position)], edits: edit.map { [$0] } ?? []),
+                                          caches: nil)
+                capture.store(r.residuals[0], targets: all, d: d, into: &recorders[i])
+                recorders[i].done = all.count
+            } else if !targets.isEmpty {
+                let edit = intervention?.edit(sequence: 0, range: fed[i]..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
+                let r = try model.forward(ForwardRequest(sequences: [Array(tracks[i].ids[fed[i]...])], logitPositions: [[]],
+                                                         captureBlocks: capture.blocks, capturePositions: [targets.map(\.position)],
+                                                         edits: edit.map { [$0] } ?? []),
+                                          caches: [caches[i]])
+                capture.store(r.residuals[0], targets: targets, d: d, into: &recorders[i])
+            }
+        }
     }
 
     static func gridWorld(_ config: GridWorldConfig, control: GridWorldConfig?, seed: UInt64, ctx: StageContext,
-                          intervention: Intervention? = nil, experiments only: [Int]? = nil) throws -> RolloutData {
+                          intervention: Intervention? = nil, experiments only: [Int]? = nil,
+                          capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
-        func play(_ c: GridWorldConfig) throws -> [ExperimentRecord] {
+        func play(_ c: GridWorldConfig, capture: RolloutCapture?) throws -> ([ExperimentRecord], CapturedActivations?) {
             try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                        intervention: intervention, only: only) { e in
+                        intervention: intervention, only: only, capture: capture) { e in
                 let trajectory = GridWorld.simulate(c, experiment: e, seed: seed)
                 let env = GridWorldEnvironment(config: c, trajectory: trajectory,
                                                shown: GridWorld.shownRewards(trajectory, config: c, experiment: e, seed: seed))
                 return (env, { rec in rec.goal = trajectory.goal })
             }
         }
-        return RolloutData(task: "grid_world", experiments: try play(config), control: try control.map(play))
+        let (main, captured) = try play(config, capture: capture)
+        return (RolloutData(task: "grid_world", experiments: main, control: try control.map { try play($0, capture: nil).0 }), captured)
     }
 
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
-                      experiments only: [Int]? = nil) throws -> RolloutData {
+                      experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let tk = model.tokenizer
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let graph = config.resolvedGraph
-        let recs = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph", ctx: ctx,
-                               intervention: intervention, only: only) { e in
+        let (recs, captured) = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph",
+                                           ctx: ctx, intervention: intervention, only: only, capture: capture) { e in
             var task = SeededRNG(seed: seed, stream: "graph/task/\(e)")
             let libraryNames = GraphWalk.names(config, count: graph.nodeCount, rng: &task)
             let walk = GraphWalk.walk(graph, length: config.walkLength, rng: &task)
@@ -175,11 +223,11 @@ enum LanguageModelRollout {
             let env = GraphWalkEnvironment(config: config, graph: graph, names: names, walk: walk)
             return (env, { rec in rec.names = names; rec.walk = walk })
         }
-        return RolloutData(task: "graph", experiments: recs.map { r in
+        return (RolloutData(task: "graph", experiments: recs.map { r in
             var r = r
             r.nodeEvents = r.transcript.events.indices.filter { r.transcript.events[$0].kind == .node }
             return r
-        })
+        }), captured)
     }
 
     static func distinctFirstTokenNames(_ config: GraphConfig, count: Int, tokenizer tk: Tokenizer, seed: UInt64,
@@ -196,13 +244,16 @@ enum LanguageModelRollout {
     }
 
     /// Builds each transcript (predictions do not change the text), reads it in one pass with logits at
-    /// every slot, and records the model's prediction and probabilities at each choice event.
+    /// every slot (and the recorded residual streams), and records the model's prediction and
+    /// probabilities at each choice event.
     static func predict<E: Environment>(_ model: LanguageModel, experiments: Int, readout: Readout, seed: UInt64, stream: String,
                                         ctx: StageContext, intervention: Intervention? = nil, only: [Int]? = nil,
-                                        make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> [ExperimentRecord] {
+                                        capture: RolloutCapture? = nil,
+                                        make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> ([ExperimentRecord], CapturedActivations?) {
         let tk = model.tokenizer
-        let V = model.config.vocabSize
+        let V = model.config.vocabSize, d = model.config.dModel
         var out: [ExperimentRecord] = []
+        var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
         for (n, e) in all.enumerated() {
             try ctx.checkCancelled()
@@ -217,15 +268,22 @@ enum LanguageModelRollout {
             track.extend(to: env.transcript.text, tokenizer: tk)
             var transcript = env.transcript
             var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
-            // Logits for many positions are large (positions × vocabulary): read them in chunks.
-            let chunk = max(1, (64 << 20) / (V * 4))
+            // Logits for many positions are large (positions × vocabulary): a very long walk is read in
+            // several passes, recording only in the first.
+            let chunk = max(1, (512 << 20) / (V * 4))
+            var recorder = RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0)
+            let targets = capture?.targets(transcript, track: track) ?? []
             var k = 0
-            while k < slots.count {
+            while k < slots.count || (k == 0 && capture != nil) {
                 let part = Array(slots[k..<min(k + chunk, slots.count)])
                 let positions = part.map { track.position(before: $0.1) ?? 0 }
                 let edits = intervention.flatMap { $0.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) }
+                let record = k == 0 ? targets : []
                 let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions],
+                                                         captureBlocks: record.isEmpty ? [] : capture?.blocks ?? [],
+                                                         capturePositions: [record.map(\.position)],
                                                          edits: edits.map { [$0] } ?? []), caches: nil)
+                if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
                 for (j, (slot, _)) in part.enumerated() {
                     let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
                     let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil)
@@ -240,8 +298,9 @@ enum LanguageModelRollout {
             rec.tokens = track
             finish(&rec)
             out.append(rec)
+            if capture != nil { recorded.append((e, recorder)) }
             ctx.progress.update(n + 1, of: all.count)
         }
-        return out
+        return (out, capture.map { CapturedActivations(blocks: $0.blocks, experiments: recorded) })
     }
 }

@@ -9,18 +9,22 @@ import TDXTasks
 /// (Grid World, graph) at each choice slot; a spec may instead name a simulated policy for Two-Step.
 struct RolloutStage: StageBody {
     let kind = StageKind.rollout
-    let codeVersion = 2
+    let codeVersion = 3
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in
-            let data = try rollout(ctx)
+            let (data, captured) = try rollout(ctx)
             var out = StageOutput()
             out.json("rollout", try data.encoded())
+            try captured?.write(to: &out)
             return out
         }
     }
 
-    func rollout(_ ctx: StageContext) throws -> RolloutData {
+    /// The played experiments, and the residual streams recorded on the way when the planner asked
+    /// (`activations.record`).
+    func rollout(_ ctx: StageContext) throws -> (RolloutData, CapturedActivations?) {
+        let capture = RolloutCapture(params: ctx.stage.params)
         let p = Params(ctx.stage.params, prefix: "task")
         let seed = UInt64(truncatingIfNeeded: ctx.stage.params["seed"]?.intValue ?? 0)
         switch p.symbol("kind") {
@@ -37,7 +41,7 @@ struct RolloutStage: StageBody {
                 let agent = SpecConfigs.agent(Params(ctx.stage.params, prefix: "agent.\(name)"))
                 make = { _ in AnyPolicy(agent.makePolicy()) }
             default:
-                return try LanguageModelRollout.twoStep(config, seed: seed, ctx: ctx)
+                return try LanguageModelRollout.twoStep(config, seed: seed, ctx: ctx, capture: capture)
             }
             var out: [ExperimentRecord] = []
             for e in 0..<config.experiments {
@@ -46,14 +50,14 @@ struct RolloutStage: StageBody {
                 out.append(ExperimentRecord(TwoStep.play(config, experiment: e, seed: seed, policy: &pol)))
                 ctx.progress.update(e + 1, of: config.experiments)
             }
-            return RolloutData(task: "two_step", experiments: out)
+            return (RolloutData(task: "two_step", experiments: out), nil)
         case "grid_world":
             let generator = Params.agentNames(ctx.stage.params).first.map { Params(ctx.stage.params, prefix: "agent.\($0)") }
             let config = SpecConfigs.gridWorld(p, agent: generator)
             let control = p.symbol("control") == "none" ? nil : SpecConfigs.gridWorld(p, agent: generator, control: true)
-            return try LanguageModelRollout.gridWorld(config, control: control, seed: seed, ctx: ctx)
+            return try LanguageModelRollout.gridWorld(config, control: control, seed: seed, ctx: ctx, capture: capture)
         case "graph":
-            return try LanguageModelRollout.graph(SpecConfigs.graph(p), seed: seed, ctx: ctx)
+            return try LanguageModelRollout.graph(SpecConfigs.graph(p), seed: seed, ctx: ctx, capture: capture)
         default:
             throw NotImplementedYet("task kind `\(p.symbol("kind"))`")
         }
