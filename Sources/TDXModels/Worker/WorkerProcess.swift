@@ -113,6 +113,8 @@ public final class WorkerProcess: @unchecked Sendable {
                                   command: commandLine, op: H.opName, stderrTail: tail())
             }
             if f.code == "unsupported_protocol" {
+                closeFD(stdinFD); stdinFD = -1
+                _ = stop(grace: timeouts.exit)
                 throw WorkerError(.protocolMismatch(worker: obj["protocol"].flatMap(WorkerFrame.integer)),
                                   command: commandLine, op: H.opName, stderrTail: tail())
             }
