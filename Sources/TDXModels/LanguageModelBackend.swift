@@ -15,6 +15,13 @@ public protocol LanguageModelBackend: AnyObject, Sendable {
     func forward(_ request: ForwardRequest, caches: [KVCache?]?) throws -> ForwardResult
 }
 
+extension LanguageModelBackend {
+    /// For backends that cannot map tokens to text bytes.
+    public func tokenizeWithLengths(_ text: String, addSpecial: Bool) throws -> (ids: [Int], lengths: [Int]) {
+        throw ModelError.tokenizer("\(source) does not report how many bytes of the text each token covers")
+    }
+}
+
 extension LanguageModel: LanguageModelBackend {
     public func tokenize(_ text: String, addSpecial: Bool) throws -> [Int] { tokenizer.encode(text, addSpecial: addSpecial) }
     public func tokenizeWithLengths(_ text: String, addSpecial: Bool) throws -> (ids: [Int], lengths: [Int]) {

@@ -134,6 +134,15 @@ final class WorkerBackendTests: XCTestCase {
         b.close()
     }
 
+    func testInProcessEngineGivesByteLengthsToo() throws {
+        let m = try ForwardTests.tiny()
+        let text = "the é <s> then"
+        let t = try m.tokenizeWithLengths(text, addSpecial: true)
+        XCTAssertEqual(t.ids, m.tokenizer.encode(text, addSpecial: true))
+        XCTAssertEqual(t.lengths.reduce(0, +), text.utf8.count)
+        if m.tokenizer.addBOS { XCTAssertEqual(t.lengths.first, 0) }
+    }
+
     func testLoadFailureStopsTheWorker() throws {
         XCTAssertThrowsError(try backend(mode: "fail", at: "load")) { e in
             XCTAssertEqual((e as? WorkerError)?.kind,

@@ -225,18 +225,19 @@ public final class WorkerProcess: @unchecked Sendable {
 
     // MARK: stopping
 
-    /// Waits up to `grace` seconds for the child to exit (collecting its stderr), then kills its process
-    /// group and reaps it. Returns how it ended. Leaves `running` false and every descriptor closed.
+    /// Waits up to `grace` seconds for the child to exit (collecting its stderr), else kills its process
+    /// group; reaps it either way. Returns how it ended. Leaves `running` false and every descriptor closed.
     private func stop(grace: Double) -> String {
         guard running else { return "had already stopped" }
         running = false
         let deadline = Self.now() + grace
         var status: Int32 = 0
-        var reaped = false
+        var ended: String?
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let r = waitpid(pid, &status, WNOHANG)
-            if r == pid || (r < 0 && errno == ECHILD) { reaped = r == pid; break }
+            if r == pid { ended = Self.describe(waitStatus: status); break }
+            if r < 0 && errno == ECHILD { ended = "exited"; break }   // reaped elsewhere
             let left = deadline - Self.now()
             if left <= 0 { break }
             // Sleep on its stderr: its end-of-file usually comes with the exit.
@@ -250,21 +251,16 @@ public final class WorkerProcess: @unchecked Sendable {
                 usleep(5000)
             }
         }
-        var how: String
-        if reaped {
-            how = Self.describe(waitStatus: status)
-        } else {
+        if ended == nil {
+            // Its process group too, while the group id is surely still its own.
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            how = "exited"
         }
-        if reaped { kill(-pid, SIGKILL) }   // anything it started and left behind
         drainStderr(&chunk)
         for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { closeFD(fd) }
         stdinFD = -1; stdoutFD = -1; stderrFD = -1
-        if !reaped { how = "did not exit in time and was killed" }
-        return how
+        return ended ?? "did not exit in time and was killed"
     }
 
     /// Reads whatever stderr text is already there.
