@@ -22,13 +22,17 @@ public struct Engine {
 
     /// The model's identity for keys: built-in models by their pinned SHA-256; files by their SHA-256
     /// (memoised in the cache by path, size and modification time) and the shape in their header.
-    public static func modelIdentity(_ spec: ResolvedSpec, specPath: String, store: Store?) throws -> ModelIdentity {
+    /// External backends: the worker is started (and kept in `services` for the run) and its declared
+    /// identity — worker, model id, revision, dtype, plus the file's SHA-256 when the weights are a local
+    /// file — is hashed.
+    public static func modelIdentity(_ spec: ResolvedSpec, specPath: String, store: Store?,
+                                     services: EngineServices = EngineServices()) throws -> ModelIdentity {
         guard let m = spec.model else { throw UsageError("the spec has no model block") }
         let weights = m["weights"]?.stringValue ?? ""
         let backend = m["backend"]?.symbolValue ?? "local"
         if backend != "local" {
-            let id = "\(backend):\(weights)@\(m["revision"]?.stringValue ?? ""):\(m["dtype"]?.symbolValue ?? "")"
-            throw NotImplementedYet("backend `\(backend)` (model identity \(id))")
+            let w = try workerIdentity(ModelRunner.params(spec), specPath: specPath, store: store, services: services)
+            return ModelIdentity(digest: w.digest, blocks: w.runner.config.blockCount, dModel: w.runner.config.dModel)
         }
         if let b = Schema.builtinModels.first(where: { $0.name == weights }) {
             return ModelIdentity(digest: b.sha256, blocks: b.blocks, dModel: b.dModel)
@@ -40,6 +44,19 @@ public struct Engine {
         if !pinned.isEmpty && pinned != digest { throw ModelStageError.digestMismatch(path: path, expected: pinned, found: digest) }
         let shape = try ModelShape.read(path: path)
         return ModelIdentity(digest: digest, blocks: shape.blocks, dModel: shape.dModel)
+    }
+
+    /// The running worker of an external backend and its identity (a sentence) and digest (for keys).
+    static func workerIdentity(_ model: Params, specPath: String, store: Store?,
+                               services: EngineServices) throws -> (runner: ModelRunner, identity: String, digest: String) {
+        let launch = try WorkerLaunch(model, specPath: specPath)
+        let runner = try ModelRunner.shared(model, info: nil, specPath: specPath, services: services)
+        guard let worker = runner.backend as? WorkerBackend else { throw UsageError("backend `\(model.symbol("backend"))` is not a worker") }
+        var identity = worker.identity + (launch.remote ? " remote" : "")
+        if FileManager.default.fileExists(atPath: launch.weights) {
+            identity += " sha256=" + (try store?.fileDigest(path: launch.weights, compute: fileSHA256) ?? fileSHA256(launch.weights))
+        }
+        return (runner, identity, SHA256.hex(Array(identity.utf8)))
     }
 
     /// SHA-256 of a file (or of every file of a model directory, in name order), streamed.
@@ -59,7 +76,7 @@ public struct Engine {
 
     public func plan(_ spec: ResolvedSpec, specPath: String, store: Store, options: Plan.Options = Plan.Options()) throws -> Plan {
         let graph = try Planner(codeVersions: registry.codeVersions)
-            .plan(spec, model: try Engine.modelIdentity(spec, specPath: specPath, store: store))
+            .plan(spec, model: try Engine.modelIdentity(spec, specPath: specPath, store: store, services: services))
         return try Plan(graph: graph, cache: try StoreCacheView(store: store, graph: graph), specPath: specPath, options: options)
     }
 

@@ -41,7 +41,6 @@ struct ActivationsStage: StageBody {
             }
         }
         let model = try first.languageModel()
-        let tk = model.tokenizer
         let rollout = try RolloutData.decode(try first.inputString("rollout", "rollout"))
         let p = Params(first.stage.params, prefix: "activations")
         let kinds = Set(p["positions"]?.listValue?.compactMap(\.symbolValue) ?? ["events"])
@@ -53,7 +52,7 @@ struct ActivationsStage: StageBody {
         for (n, rec) in rollout.experiments.enumerated() {
             try first.checkCancelled()
             var track = rec.tokens ?? TokenTrack()
-            if rec.tokens == nil { track.extend(to: rec.transcript.text, tokenizer: tk) }
+            if rec.tokens == nil { try track.extend(to: rec.transcript.text, model: model) }
             var positions: [Int] = []
             var events: [Int] = []
             if kinds.contains("all_tokens") {

@@ -47,22 +47,23 @@ enum LanguageModelRollout {
     }
 
     /// Log-probability of each answer continuing at a position: the first token from `logits`; later tokens
-    /// of multi-token answers from a copy of the KV cache.
-    static func answerScores(_ model: LanguageModel, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?,
+    /// of multi-token answers from a copy of the KV cache, or (workers) the whole prefix read again.
+    static func answerScores(_ model: ModelRunner, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?, prefix: [Int],
                              intervention: Intervention? = nil) throws -> [Double] {
         let lp = ReadOut.logSoftmax(logits)
         var scores = answers.map { $0.isEmpty ? -Double.infinity : Double(lp[$0[0]]) }
         let multi = answers.indices.filter { answers[$0].count > 1 }
-        guard !multi.isEmpty, let cache else { return scores }
-        let start = cache.count
-        let seqs = multi.map { Array(answers[$0].dropLast()) }
+        guard !multi.isEmpty, cache != nil || !model.keepsCaches else { return scores }
+        let start = prefix.count
+        let head = cache == nil ? prefix : []   // tokens sent before the answer's own
+        let seqs = multi.map { head + Array(answers[$0].dropLast()) }
         let edits = intervention.map { iv in
-            seqs.indices.map { ResidualEdit(block: iv.block, sequences: [$0], positions: Array(start..<(start + seqs[$0].count)),
+            seqs.indices.map { ResidualEdit(block: iv.block, sequences: [$0], positions: Array((start - head.count)..<(start + seqs[$0].count - head.count)),
                                             operation: iv.operation) }
         } ?? []
-        let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count)) },
+        let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count - head.count)) },
                                                  edits: edits),
-                                  caches: multi.map { _ in cache.copy() })
+                                  caches: cache.map { c in multi.map { _ in c.copy() } })
         let V = model.config.vocabSize
         for (k, a) in multi.enumerated() {
             for t in 1..<answers[a].count {
@@ -75,7 +76,6 @@ enum LanguageModelRollout {
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
                         experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
-        let tk = model.tokenizer
         let d = model.config.dModel
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let batch = 8
@@ -90,7 +90,7 @@ enum LanguageModelRollout {
             var rngs = ids.map { SeededRNG(seed: seed, stream: "two_step/policy/\($0)") }
             var tracks = ids.map { _ in TokenTrack() }
             var fed = ids.map { _ in 0 }
-            let caches = ids.map { _ in KVCache(config: model.config) }
+            let caches = ids.map { _ in model.makeCache() }
             var steps: [[Step]] = ids.map { _ in [] }
             var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
@@ -110,17 +110,19 @@ enum LanguageModelRollout {
                     }
                 }
                 guard !query.isEmpty else { continue }
-                for i in query { tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk) }
+                for i in query { try tracks[i].extend(to: envs[i].transcript.text, model: model) }
+                // With a KV cache only the new tokens are read; a worker reads the whole sequence again.
+                let sent = query.map { model.keepsCaches ? fed[$0] : 0 }
                 let edits = intervention.map { iv in
                     query.enumerated().compactMap { k, i in
-                        iv.edit(sequence: k, range: fed[i]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
+                        iv.edit(sequence: k, range: sent[k]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
                     }
                 } ?? []
                 let targets = query.map { i in
                     capture?.pending(&recorders[i], transcript: envs[i].transcript, track: tracks[i],
                                      range: fed[i]..<tracks[i].ids.count) ?? []
                 }
-                let request = ForwardRequest(sequences: query.map { Array(tracks[$0].ids[fed[$0]...]) },
+                let request = ForwardRequest(sequences: query.enumerated().map { k, i in Array(tracks[i].ids[sent[k]...]) },
                                              logitPositions: query.map { [tracks[$0].ids.count - 1] },
                                              captureBlocks: capture?.blocks ?? [], capturePositions: targets.map { $0.map(\.position) },
                                              edits: edits)
@@ -129,9 +131,9 @@ enum LanguageModelRollout {
                     capture?.store(r.residuals[k], targets: targets[k], d: d, into: &recorders[i])
                     fed[i] = tracks[i].ids.count
                     let slot = slots[i]!
-                    let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
+                    let answers = try slot.answers.map { try model.encode($0) }
                     let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
-                                                  answers: answers, cache: caches[i], intervention: intervention)
+                                                  answers: answers, cache: caches[i], prefix: tracks[i].ids, intervention: intervention)
                     steps[i].append(envs[i].submit(readout.choose(scores, rng: &rngs[i]), forcedRandom: false))
                     slots[i] = envs[i].nextSlot()
                 }
@@ -139,7 +141,7 @@ enum LanguageModelRollout {
                 let episodesDone = records.count * config.episodes + steps.map { $0.last.map { $0.episode + 1 } ?? 0 }.reduce(0, +)
                 ctx.progress.update(episodesDone, of: all.count * config.episodes)
             }
-            for i in ids.indices { tracks[i].extend(to: envs[i].transcript.text, tokenizer: tk) }
+            for i in ids.indices { try tracks[i].extend(to: envs[i].transcript.text, model: model) }
             if let capture {
                 // The text after the last choice (the last reward) was never read: read it now, and re-read
                 // any transcript whose targets fell outside the passes that read them.
@@ -162,7 +164,7 @@ enum LanguageModelRollout {
 
     /// Records what the closed loop left unread: the tail of each transcript after its last choice (from
     /// its KV cache), and whole transcripts whose recorder missed a target (one fresh pass each).
-    static func recordTail(_ model: LanguageModel, capture: RolloutCapture, tracks: [TokenTrack], fed: [Int], caches: [KVCache],
+    static func recordTail(_ model: ModelRunner, capture: RolloutCapture, tracks: [TokenTrack], fed: [Int], caches: [KVCache?],
                            transcripts: [Transcript], intervention: Intervention?,
                            recorders: inout [RolloutCapture.Recorder]) throws {
         let d = model.config.dModel
@@ -178,8 +180,9 @@ enum LanguageModelRollout {
                 capture.store(r.residuals[0], targets: all, d: d, into: &recorders[i])
                 recorders[i].done = all.count
             } else if !targets.isEmpty {
-                let edit = intervention?.edit(sequence: 0, range: fed[i]..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
-                let r = try model.forward(ForwardRequest(sequences: [Array(tracks[i].ids[fed[i]...])], logitPositions: [[]],
+                let start = model.keepsCaches ? fed[i] : 0
+                let edit = intervention?.edit(sequence: 0, range: start..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
+                let r = try model.forward(ForwardRequest(sequences: [Array(tracks[i].ids[start...])], logitPositions: [[]],
                                                          captureBlocks: capture.blocks, capturePositions: [targets.map(\.position)],
                                                          edits: edit.map { [$0] } ?? []),
                                           caches: [caches[i]])
@@ -209,7 +212,6 @@ enum LanguageModelRollout {
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
                       experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
-        let tk = model.tokenizer
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let graph = config.resolvedGraph
         let (recs, captured) = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph",
@@ -219,7 +221,7 @@ enum LanguageModelRollout {
             let walk = GraphWalk.walk(graph, length: config.walkLength, rng: &task)
             // Names whose first tokens differ, so first-token scoring is exact (SCIENCE.md §3.3).
             let names = config.names != nil ? libraryNames
-                : distinctFirstTokenNames(config, count: graph.nodeCount, tokenizer: tk, seed: seed, experiment: e) ?? libraryNames
+                : (try distinctFirstTokenNames(config, count: graph.nodeCount, model: model, seed: seed, experiment: e)) ?? libraryNames
             let env = GraphWalkEnvironment(config: config, graph: graph, names: names, walk: walk)
             return (env, { rec in rec.names = names; rec.walk = walk })
         }
@@ -230,14 +232,14 @@ enum LanguageModelRollout {
         }), captured)
     }
 
-    static func distinctFirstTokenNames(_ config: GraphConfig, count: Int, tokenizer tk: Tokenizer, seed: UInt64,
-                                        experiment e: Int) -> [String]? {
+    static func distinctFirstTokenNames(_ config: GraphConfig, count: Int, model: ModelRunner, seed: UInt64,
+                                        experiment e: Int) throws -> [String]? {
         var pool = Array(Set(config.namePool)).sorted()
         var rng = SeededRNG(seed: seed, stream: "graph/names/\(e)")
         for i in pool.indices.reversed() { pool.swapAt(i, rng.int(below: i + 1)) }
         var used = Set<Int>(), out: [String] = []
         for n in pool where out.count < count {
-            guard let t = tk.encode(config.answerPrefix + n, addSpecial: false, parseSpecial: false).first, !used.contains(t) else { continue }
+            guard let t = try model.encode(config.answerPrefix + n).first, !used.contains(t) else { continue }
             used.insert(t); out.append(n)
         }
         return out.count == count ? out : nil
@@ -246,18 +248,17 @@ enum LanguageModelRollout {
     /// Builds each transcript (predictions do not change the text), reads it in one pass with logits at
     /// every slot (and the recorded residual streams), and records the model's prediction and
     /// probabilities at each choice event.
-    static func predict<E: Environment>(_ model: LanguageModel, experiments: Int, readout: Readout, seed: UInt64, stream: String,
+    static func predict<E: Environment>(_ model: ModelRunner, experiments: Int, readout: Readout, seed: UInt64, stream: String,
                                         ctx: StageContext, intervention: Intervention? = nil, only: [Int]? = nil,
                                         capture: RolloutCapture? = nil,
-                                        make: (Int) -> (E, (inout ExperimentRecord) -> Void)) throws -> ([ExperimentRecord], CapturedActivations?) {
-        let tk = model.tokenizer
+                                        make: (Int) throws -> (E, (inout ExperimentRecord) -> Void)) throws -> ([ExperimentRecord], CapturedActivations?) {
         let V = model.config.vocabSize, d = model.config.dModel
         var out: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
         for (n, e) in all.enumerated() {
             try ctx.checkCancelled()
-            var (env, finish) = make(e)
+            var (env, finish) = try make(e)
             var slots: [(ChoiceSlot, Int)] = []
             var steps: [Step] = []
             while let slot = env.nextSlot() {
@@ -265,7 +266,7 @@ enum LanguageModelRollout {
                 steps.append(env.submit(Decision(index: 0), forcedRandom: false))
             }
             var track = TokenTrack()
-            track.extend(to: env.transcript.text, tokenizer: tk)
+            try track.extend(to: env.transcript.text, model: model)
             var transcript = env.transcript
             var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
             // Logits for many positions are large (positions × vocabulary): a very long walk is read in
@@ -285,8 +286,10 @@ enum LanguageModelRollout {
                                                          edits: edits.map { [$0] } ?? []), caches: nil)
                 if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
                 for (j, (slot, _)) in part.enumerated() {
-                    let answers = slot.answers.map { tk.encode($0, addSpecial: false, parseSpecial: false) }
-                    let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil)
+                    // Predictions score an answer by its first token (the tasks keep first tokens distinct).
+                    let answers = try slot.answers.map { Array(try model.encode($0).prefix(1)) }
+                    let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil,
+                                                  prefix: [])
                     let d = readout.choose(scores, rng: &rng)
                     let ev = transcript.events[slot.event]
                     transcript.recordChoice(event: slot.event, written: ev.written ?? 0, chosen: d.index, probabilities: d.probabilities,

@@ -11,6 +11,16 @@ struct ModelStage: StageBody {
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in
             let p = Params(ctx.stage.params, prefix: "model")
+            let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
+            var out = StageOutput()
+            if p.symbol("backend", "local") != "local" {
+                let w = try Engine.workerIdentity(p, specPath: ctx.specPath, store: ctx.store, services: ctx.services)
+                let c = w.runner.config
+                let info = ModelInfoRecord(path: w.runner.backend.source, sha256: w.digest, blocks: c.blockCount, dModel: c.dModel,
+                                           vocab: c.vocabSize, backend: w.identity)
+                out.json("model", String(decoding: try e.encode(info), as: UTF8.self))
+                return out
+            }
             let dir = URL(fileURLWithPath: ctx.specPath).deletingLastPathComponent().path
             let path = try ModelStore(environment: ProcessInfo.processInfo.environment, currentDirectory: dir).resolve(p.string("weights"))
             let digest = try ctx.store.fileDigest(path: path, compute: Engine.fileSHA256)
@@ -18,11 +28,9 @@ struct ModelStage: StageBody {
             guard pinned.isEmpty || pinned == digest else {
                 throw ModelStageError.digestMismatch(path: path, expected: pinned, found: digest)
             }
-            let model = try ctx.services.get("llm:\(path)") { try LanguageModel.load(path: path) }
-            let c = model.config
+            let c = try ModelRunner.shared(p, info: ModelInfoRecord(path: path, sha256: digest, blocks: 0, dModel: 0, vocab: 0),
+                                           specPath: ctx.specPath, services: ctx.services).config
             let info = ModelInfoRecord(path: path, sha256: digest, blocks: c.blockCount, dModel: c.dModel, vocab: c.vocabSize)
-            var out = StageOutput()
-            let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]
             out.json("model", String(decoding: try e.encode(info), as: UTF8.self))
             return out
         }
