@@ -99,7 +99,7 @@ struct WorkerLaunch {
     init(_ p: Params, specPath: String) throws {
         weights = p.string("weights")
         revision = p.string("revision")
-        dtype = p.symbol("dtype", "auto")
+        dtype = ["f32": "float32", "f16": "float16", "bf16": "bfloat16"][p.symbol("dtype", "f32")] ?? "auto"
         remote = p.bool("remote", false)
         let given = (p["command"]?.listValue ?? []).compactMap(\.stringValue)
         switch p.symbol("backend") {
