@@ -153,6 +153,16 @@ def check_hello(req):
                             extra={"protocol": PROTOCOL_VERSION})
 
 
+def claim_stdout():
+    """The protocol's output stream; afterwards anything else written to stdout (print, libraries' progress
+    displays, C code writing to fd 1) goes to stderr instead of corrupting the protocol."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
 def serve(handler, stdin=None, stdout=None):
     """Answers requests until `close` or end of input.
 
@@ -160,7 +170,7 @@ def serve(handler, stdin=None, stdout=None):
     The loop adds `id` and `ok`, answers `close` itself, and maps any other exception to `internal`
     (MemoryError to `out_of_memory`) with the traceback on stderr. Returns the exit status."""
     stdin = stdin or sys.stdin.buffer
-    stdout = stdout or sys.stdout.buffer
+    stdout = stdout or claim_stdout()
     while True:
         try:
             msg = read_message(stdin)

@@ -223,6 +223,7 @@ class NnsightWorker:
 
 
 def main():
+    out = proto.claim_stdout()   # before any import that might print
     try:
         import nnsight  # noqa: F401
         import torch  # noqa: F401
@@ -231,8 +232,8 @@ def main():
             raise ImportError("nnsight has no LanguageModel")
     except ImportError as e:
         proto.log(f"cannot import the nnsight worker's dependencies: {e}")
-        return proto.serve(proto.missing_dependency_handler("nnsight, torch and transformers", REQUIREMENTS))
-    return proto.serve(NnsightWorker().handle)
+        return proto.serve(proto.missing_dependency_handler("nnsight, torch and transformers", REQUIREMENTS), stdout=out)
+    return proto.serve(NnsightWorker().handle, stdout=out)
 
 
 if __name__ == "__main__":

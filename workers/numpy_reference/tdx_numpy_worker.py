@@ -248,12 +248,13 @@ class NumpyWorker:
 
 
 def main():
+    out = proto.claim_stdout()   # before any import that might print
     try:
         import numpy  # noqa: F401
     except ImportError as e:
         proto.log(f"cannot import numpy: {e}")
-        return proto.serve(proto.missing_dependency_handler("numpy", REQUIREMENTS, "apt-get install python3-numpy"))
-    return proto.serve(NumpyWorker().handle)
+        return proto.serve(proto.missing_dependency_handler("numpy", REQUIREMENTS, "apt-get install python3-numpy"), stdout=out)
+    return proto.serve(NumpyWorker().handle, stdout=out)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,18 @@ class FramingTests(unittest.TestCase):
                 read_floats({"v": ref}, "v", b"\0" * 12)
 
 
+    def test_claimed_stdout_keeps_other_output_off_the_protocol(self):
+        import subprocess
+        import sys
+        from tests.helpers import WORKERS
+        code = ("import os, sys; sys.path.insert(0, %r); import tdx_worker_protocol as p; o = p.claim_stdout(); "
+                "print('noise'); os.write(1, b'fd noise'); o.write(b'ok\\n'); o.flush()") % os.path.join(WORKERS, "common")
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        self.assertEqual(r.stdout, b"ok\n")
+        self.assertIn(b"noise", r.stderr)
+        self.assertIn(b"fd noise", r.stderr)
+
+
 class WorkerProtocolMixin:
     """Checks every worker passes; subclasses set `script` and `env`."""
     script, env = None, None
