@@ -139,6 +139,13 @@ class PayloadBuilder:
 
 # MARK: request loop
 
+def first_line(e, limit=300):
+    """The first line of an exception's text, cut to `limit` characters, for a one-sentence message."""
+    lines = str(e).strip().splitlines()
+    text = lines[0] if lines else type(e).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
@@ -199,7 +206,7 @@ def serve(handler, stdin=None, stdout=None):
         except Exception as e:  # a bug in the worker: report it and keep serving
             traceback.print_exc(file=sys.stderr)
             write_message(stdout, error_response(rid, ProtocolError(
-                "internal", f"{type(e).__name__} during '{op}': {e}".replace("\n", " "),
+                "internal", f"{type(e).__name__} during '{op}': {first_line(e)}",
                 "This is a worker bug; the worker's stderr has the traceback.")))
 
 

@@ -273,19 +273,48 @@ def assemble_forward(plan, d_model, vocab, captured, logits):
     return {"logits": logit_refs, "residuals": resid_refs, "payload_bytes": len(data)}, data
 
 
-def byte_lengths(text, offsets, special_mask=None):
-    """Per-token UTF-8 byte lengths from character offsets [(start, end)], summing to the byte length of text.
+def _byte_chars():
+    out, n = set(), 0
+    for b in range(256):
+        if 33 <= b <= 126 or 161 <= b <= 172 or 174 <= b <= 255:
+            out.add(chr(b))
+        else:
+            out.add(chr(256 + n))
+            n += 1
+    return out
 
-    Each token covers the bytes from the end of the previous token's span to the end of its own (so a gap,
-    e.g. a leading space trimmed from the offsets, goes to the token after it); a token whose span ends no
-    later than the previous (an added special token, or a second token inside one character) gets 0, and
-    bytes after the last span go to the last token."""
+
+BYTE_LEVEL_CHARS = frozenset(_byte_chars())
+
+
+def byte_lengths(text, offsets, special_mask=None, token_strings=None):
+    """Per-token UTF-8 byte lengths of `text`, summing to its byte length (0 for an added special token).
+
+    Byte-level BPE tokens (GPT-2 / Llama-3 style; `token_strings` from convert_ids_to_tokens) are counted
+    exactly: one byte per character of the token string, special tokens by the text their offsets cover.
+    Otherwise the character offsets decide: each token covers the bytes from the end of the previous token's
+    span to the end of its own (a gap, such as a leading space trimmed from the offsets, goes to the token
+    after it), a token whose span ends no later than the previous one gets 0, and bytes after the last span
+    go to the token that reached furthest."""
     cum = [0]   # byte offset of each character boundary
     for ch in text:
         cum.append(cum[-1] + len(ch.encode("utf-8")))
+    special = [bool(special_mask[i]) if special_mask is not None else False for i in range(len(offsets))]
+    if token_strings is not None and len(token_strings) == len(offsets):
+        out = []
+        for i, ((a, b), t) in enumerate(zip(offsets, token_strings)):
+            if special[i]:
+                out.append(cum[b] - cum[a] if 0 <= a < b <= len(text) else 0)
+            elif t is not None and all(ch in BYTE_LEVEL_CHARS for ch in t):
+                out.append(len(t))
+            else:
+                break
+        else:
+            if sum(out) == cum[-1]:
+                return out
     out, prev, last = [], 0, len(offsets) - 1
     for i, (a, b) in enumerate(offsets):
-        if a == b and special_mask is not None and special_mask[i]:
+        if a == b and special[i]:
             out.append(0)
             continue
         end = cum[min(max(b, 0), len(text))]

@@ -136,7 +136,7 @@ class NnsightWorker:
             # Remote: a meta-device model here; NDIF runs the real weights. Local: weights load now.
             model = LanguageModel(model_id, revision=revision, dispatch=not remote, **kwargs)
         except OSError as e:   # unknown repo, no access, missing files
-            raise ProtocolError("model_not_found", f"cannot load {model_id!r}: {str(e).splitlines()[0]}",
+            raise ProtocolError("model_not_found", f"cannot load {model_id!r}: {proto.first_line(e)}",
                                 "Check the model id (and revision), and HF_TOKEN for gated models.")
         except torch.cuda.OutOfMemoryError:
             raise ProtocolError("out_of_memory", f"{model_id!r} does not fit in GPU memory",
@@ -152,8 +152,8 @@ class NnsightWorker:
         probe = tok("a", add_special_tokens=True)["input_ids"]
         add_bos = bos is not None and len(probe) > 0 and probe[0] == bos
         used = str(getattr(cfg, "dtype", None) or getattr(cfg, "torch_dtype", None) or dtype).replace("torch.", "")
-        if not remote:
-            used = str(next(model._model.parameters()).dtype).replace("torch.", "")
+        if not remote:   # the loaded weights' dtype (the Envoy forwards to the Hugging Face module)
+            used = str(next(iter(model.parameters())).dtype).replace("torch.", "")
         proto.log(f"loaded {model_id} ({'remote on NDIF' if remote else 'local'}), {summary}")
         return {"model_id": model_id, "revision": getattr(cfg, "_commit_hash", None) or (revision or ""),
                 "dtype": used, "config": summary, "bos": bos, "add_bos": add_bos}
@@ -166,7 +166,9 @@ class NnsightWorker:
         enc = tok(text, add_special_tokens=bool(req.get("add_special", False)), return_offsets_mapping=True,
                   return_special_tokens_mask=True)
         ids = list(enc["input_ids"])
-        return {"ids": ids, "lengths": plan_mod.byte_lengths(text, enc["offset_mapping"], enc["special_tokens_mask"])}
+        lengths = plan_mod.byte_lengths(text, enc["offset_mapping"], enc["special_tokens_mask"],
+                                        tok.convert_ids_to_tokens(ids))
+        return {"ids": ids, "lengths": lengths}
 
     def forward(self, req, payload):
         import nnsight
@@ -212,7 +214,7 @@ class NnsightWorker:
             raise
         except Exception as e:
             if self.remote:
-                raise ProtocolError("remote_error", f"the NDIF request failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+                raise ProtocolError("remote_error", f"the NDIF request failed: {proto.first_line(e)}",
                                     "Check https://nnsight.net/status for the model's availability and your NDIF_API_KEY.")
             raise
         saved = list(saved)
@@ -226,13 +228,14 @@ def main():
     out = proto.claim_stdout()   # before any import that might print
     try:
         import nnsight  # noqa: F401
+        import accelerate  # noqa: F401  (device_map="auto")
         import torch  # noqa: F401
         import transformers  # noqa: F401
         if not hasattr(nnsight, "LanguageModel"):   # e.g. only a directory named nnsight on sys.path
             raise ImportError("nnsight has no LanguageModel")
     except ImportError as e:
         proto.log(f"cannot import the nnsight worker's dependencies: {e}")
-        return proto.serve(proto.missing_dependency_handler("nnsight, torch and transformers", REQUIREMENTS), stdout=out)
+        return proto.serve(proto.missing_dependency_handler("nnsight, torch, transformers and accelerate", REQUIREMENTS), stdout=out)
     return proto.serve(NnsightWorker().handle, stdout=out)
 
 

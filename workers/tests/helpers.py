@@ -11,10 +11,6 @@ WORKERS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(WORKERS)
 NUMPY_WORKER = os.path.join(WORKERS, "numpy_reference", "tdx_numpy_worker.py")
 NNSIGHT_WORKER = os.path.join(WORKERS, "nnsight", "tdx_nnsight_worker.py")
-for sub in ("common", "numpy_reference", "nnsight"):
-    p = os.path.join(WORKERS, sub)
-    if p not in sys.path:
-        sys.path.insert(0, p)
 
 SMOLLM2 = os.path.expanduser("~/.cache/tdx/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 FIXTURES = os.path.join(REPO, "Tests", "Fixtures", "models")
