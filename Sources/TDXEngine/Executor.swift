@@ -142,16 +142,8 @@ public final class Executor: @unchecked Sendable {
                 let meta = ArtifactMeta(key: s.key, kind: s.kind.rawValue, paramsJSON: Executor.paramsJSON(s, keys: keys),
                                         inputKeys: s.inputs.compactMap { keys[$0] }, producerVersion: s.codeVersion,
                                         computeSeconds: seconds)
-                try store.writeArtifact(meta, releasing: lock) { w in
-                    for (name, blob) in output.blobs {
-                        switch blob {
-                        case .floats(let v, let shape): try w.putFloats(name, v, shape: shape)
-                        case .text(let t): try w.putString(name, t)
-                        case .json(let t): try w.putString(name, t, format: .json)
-                        case .data(let d): try w.putData(name, d)
-                        }
-                    }
-                }
+                try store.writeArtifact(meta, releasing: lock) { try output.write(to: $0) }
+                try? store.remove(keys: store.keys(withPrefix: StageContext.partialPrefix(stageKey: s.key)))
                 try store.record(StageRecord(stage: s.id, kind: s.kind.rawValue, key: s.key, status: .ok, cacheHit: false,
                                              reason: reasons[s.id], started: started, finished: Date()), run: runID)
                 out.computed.append(s.id)

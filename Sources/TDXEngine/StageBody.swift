@@ -21,6 +21,18 @@ public struct StageOutput: Sendable {
     public mutating func json(_ name: String, _ text: String) { blobs.append((name, .json(text))) }
     public mutating func text(_ name: String, _ text: String) { blobs.append((name, .text(text))) }
     public mutating func data(_ name: String, _ data: Data) { blobs.append((name, .data(data))) }
+
+    /// Puts every blob into an artifact being written.
+    func write(to w: ArtifactWriter) throws {
+        for (name, blob) in blobs {
+            switch blob {
+            case .floats(let v, let shape): try w.putFloats(name, v, shape: shape)
+            case .text(let t): try w.putString(name, t)
+            case .json(let t): try w.putString(name, t, format: .json)
+            case .data(let d): try w.putData(name, d)
+            }
+        }
+    }
 }
 
 /// Everything a stage body may use: its own parameters (only those), its inputs' outputs, a seed

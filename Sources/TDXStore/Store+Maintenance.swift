@@ -89,6 +89,15 @@ extension Store {
 
     /// Removes artifacts that are not in `reachable` (when given) or were last used before
     /// `usedBefore` (when given), then every blob no artifact references. `dryRun` only lists.
+    /// Deletes the named artifacts and any blob only they used, in one transaction.
+    public func remove(keys: [String]) throws {
+        guard !keys.isEmpty else { return }
+        try db.transaction {
+            for k in keys { try db.run("DELETE FROM artifact WHERE key = ?", k) }
+            try db.run("DELETE FROM blob WHERE id NOT IN (SELECT blob_id FROM artifact_blob)")
+        }
+    }
+
     public func gc(reachable: Set<String>? = nil, usedBefore: Date? = nil, dryRun: Bool = false) throws -> GCReport {
         try db.execute("CREATE TEMP TABLE IF NOT EXISTS gc_remove(key TEXT PRIMARY KEY)")
         var report = GCReport(dryRun: dryRun)

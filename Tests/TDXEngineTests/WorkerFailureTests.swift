@@ -38,6 +38,7 @@ final class WorkerFailureTests: XCTestCase {
         elif op == "sae": send({"id": rid, "ok": True})
         elif op == "forward":
             forwards += 1
+            with open(limit_file + ".count", "a") as f: f.write("%d %d\n" % (os.getpid(), len(req["sequences"])))
             allowed = int(open(limit_file).read().strip() or "-1")
             if allowed >= 0 and forwards > allowed:
                 sys.stderr.write("bytes worker: simulated crash\n"); sys.stderr.flush(); os._exit(3)
@@ -98,5 +99,58 @@ final class WorkerFailureTests: XCTestCase {
         XCTAssertEqual(again.toRun.map(\.stage.id).contains("model"), false, "the model stage is reused")
         let summary = try second.get()
         XCTAssertTrue(summary.computed.contains("rollout"))
+    }
+
+    /// A rollout cut short resumes at its first unfinished batch of experiments, and the result equals an
+    /// uninterrupted run's; the saved batches are deleted once the rollout commits.
+    func testAnInterruptedRolloutResumesFromItsFinishedBatches() throws {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["python3", "-c", "pass"]
+        guard (try? probe.run()) != nil else { throw XCTSkip("python3 is not installed") }
+        probe.waitUntilExit()
+        let sb = try Sandbox()
+        let worker = try sb.write(Self.script, "bytes_worker.py")
+        func spec(_ limit: String) -> String {
+            """
+            tdx 1
+            seed = 1
+            model llm { backend = worker  command = ["python3", "\(worker)", "\(limit)"]  weights = "toy" }
+            task two_step { experiments = 10  episodes = 2  random_episodes = 0 }
+            agent q_learning {}
+            report {}
+
+            """
+        }
+        // Batches of 8 experiments. Byte tokens make every answer two tokens, so each of the 4 choices of the
+        // first batch takes 1 batched pass plus 8 answer passes (36); die in the second batch.
+        let limit = try sb.write("40", "limit")
+        let path = try sb.write(spec(limit))
+        let spec1 = try XCTUnwrap(Frontend.check(path: path).spec)
+        func run(cache: String) throws -> (Plan, Result<Executor.Summary, Error>) {
+            let engine = Engine(registry: StandardStages.registry)
+            let plan = try engine.plan(spec1, specPath: path, store: try Store(path: cache))
+            return (plan, Result { try engine.run(plan, spec: spec1, specPath: path, storePath: cache,
+                                                  options: Executor.Options(jobs: 1), io: quietIO) })
+        }
+        let (plan, first) = try run(cache: sb.cache)
+        guard case .failure = first else { return XCTFail("the worker should have died in the second batch") }
+        let rolloutKey = plan.graph[id: "rollout"]!.key
+        let prefix = StageContext.partialPrefix(stageKey: rolloutKey)
+        XCTAssertEqual(try Store(path: sb.cache).keys(withPrefix: prefix).count, 1, "the first batch is saved")
+
+        try "-1".write(toFile: limit, atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: limit + ".count")
+        _ = try run(cache: sb.cache).1.get()
+        let sequences = try String(contentsOfFile: limit + ".count", encoding: .utf8).split(separator: "\n")
+            .map { Int($0.split(separator: " ")[1])! }
+        XCTAssertEqual(sequences.max(), 2, "only the 2 experiments of the unfinished batch are played again")
+        let store = try Store(path: sb.cache)
+        XCTAssertEqual(try store.keys(withPrefix: prefix), [], "saved batches are deleted once the rollout commits")
+
+        let fresh = sb.dir.appendingPathComponent("fresh.sqlite").path
+        _ = try run(cache: fresh).1.get()
+        XCTAssertEqual(try store.readString(key: rolloutKey, blob: "rollout"),
+                       try Store(path: fresh).readString(key: rolloutKey, blob: "rollout"), "resumed = uninterrupted")
     }
 }

@@ -75,7 +75,8 @@ struct InterveneStage: StageBody {
             try ctx.checkCancelled()
             ctx.progress.note("condition \(label)")
             let iv = LanguageModelRollout.Intervention(block: layer, operation: op, onlyEvents: onlyEvents)
-            let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture, ctx: ctx)
+            let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
+                                        checkpoint: "condition-\(label)", ctx: ctx)
             conditions.append((label, data))
             captured[label] = rec
         }
@@ -132,18 +133,21 @@ struct InterveneStage: StageBody {
     }
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],
-               capture: RolloutCapture?, ctx: StageContext) throws -> (RolloutData, CapturedActivations?) {
+               capture: RolloutCapture?, checkpoint: String, ctx: StageContext) throws -> (RolloutData, CapturedActivations?) {
         switch task.symbol("kind") {
         case "two_step":
             return try LanguageModelRollout.twoStep(SpecConfigs.twoStep(task), seed: seed, ctx: ctx, intervention: intervention,
-                                                    experiments: experiments, capture: capture)
+                                                    experiments: experiments, capture: capture,
+                                                    checkpoint: checkpoint)
         case "grid_world":
             let gen = Params.agentNames(ctx.stage.params).first.map { Params(ctx.stage.params, prefix: "agent.\($0)") }
             return try LanguageModelRollout.gridWorld(SpecConfigs.gridWorld(task, agent: gen), control: nil, seed: seed, ctx: ctx,
-                                                      intervention: intervention, experiments: experiments, capture: capture)
+                                                      intervention: intervention, experiments: experiments, capture: capture,
+                                                    checkpoint: checkpoint)
         default:
             return try LanguageModelRollout.graph(SpecConfigs.graph(task), seed: seed, ctx: ctx, intervention: intervention,
-                                                  experiments: experiments, capture: capture)
+                                                  experiments: experiments, capture: capture,
+                                                    checkpoint: checkpoint)
         }
     }
 

@@ -74,9 +74,11 @@ enum LanguageModelRollout {
     }
 
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
-                        experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
+                        experiments only: [Int]? = nil, capture: RolloutCapture? = nil,
+                        checkpoint: String? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let d = model.config.dModel
+        let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let batch = 8
         var records: [ExperimentRecord] = []
@@ -84,6 +86,12 @@ enum LanguageModelRollout {
         let all = only ?? Array(0..<config.experiments)
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
+            if let (saved, savedRecorded) = try saver?.load(ids) {
+                records += saved
+                if capture != nil { recorded += savedRecorded }
+                ctx.progress.update(records.count * config.episodes, of: all.count * config.episodes)
+                continue
+            }
             var envs = ids.map { TwoStepEnvironment(config: config, experiment: $0, seed: seed) }
             let optionValues = envs.map(\.optionValues)
             let optimal = envs.map { $0.expectedValues(state: 0).max() ?? 0 }
@@ -156,6 +164,7 @@ enum LanguageModelRollout {
                 rec.tokens = tracks[i]
                 records.append(rec)
             }
+            try saver?.save(ids, records: Array(records.suffix(ids.count)), recorded: capture == nil ? [] : Array(recorded.suffix(ids.count)))
             ctx.progress.update(records.count * config.episodes, of: all.count * config.episodes)
         }
         return (RolloutData(task: "two_step", experiments: records),
@@ -193,29 +202,32 @@ enum LanguageModelRollout {
 
     static func gridWorld(_ config: GridWorldConfig, control: GridWorldConfig?, seed: UInt64, ctx: StageContext,
                           intervention: Intervention? = nil, experiments only: [Int]? = nil,
-                          capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
+                          capture: RolloutCapture? = nil, checkpoint: String? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
-        func play(_ c: GridWorldConfig, capture: RolloutCapture?) throws -> ([ExperimentRecord], CapturedActivations?) {
+        func play(_ c: GridWorldConfig, capture: RolloutCapture?, part: String) throws -> ([ExperimentRecord], CapturedActivations?) {
             try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                        intervention: intervention, only: only, capture: capture) { e in
+                        intervention: intervention, only: only, capture: capture, checkpoint: checkpoint.map { $0 + part }) { e in
                 let trajectory = GridWorld.simulate(c, experiment: e, seed: seed)
                 let env = GridWorldEnvironment(config: c, trajectory: trajectory,
                                                shown: GridWorld.shownRewards(trajectory, config: c, experiment: e, seed: seed))
                 return (env, { rec in rec.goal = trajectory.goal })
             }
         }
-        let (main, captured) = try play(config, capture: capture)
-        return (RolloutData(task: "grid_world", experiments: main, control: try control.map { try play($0, capture: nil).0 }), captured)
+        let (main, captured) = try play(config, capture: capture, part: "")
+        return (RolloutData(task: "grid_world", experiments: main,
+                            control: try control.map { try play($0, capture: nil, part: "/control").0 }), captured)
     }
 
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
-                      experiments only: [Int]? = nil, capture: RolloutCapture? = nil) throws -> (RolloutData, CapturedActivations?) {
+                      experiments only: [Int]? = nil, capture: RolloutCapture? = nil,
+                      checkpoint: String? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
         let graph = config.resolvedGraph
         let (recs, captured) = try predict(model, experiments: config.experiments, readout: readout, seed: seed, stream: "graph",
-                                           ctx: ctx, intervention: intervention, only: only, capture: capture) { e in
+                                           ctx: ctx, intervention: intervention, only: only, capture: capture,
+                                           checkpoint: checkpoint) { e in
             var task = SeededRNG(seed: seed, stream: "graph/task/\(e)")
             let libraryNames = GraphWalk.names(config, count: graph.nodeCount, rng: &task)
             let walk = GraphWalk.walk(graph, length: config.walkLength, rng: &task)
@@ -250,60 +262,82 @@ enum LanguageModelRollout {
     /// probabilities at each choice event.
     static func predict<E: Environment>(_ model: ModelRunner, experiments: Int, readout: Readout, seed: UInt64, stream: String,
                                         ctx: StageContext, intervention: Intervention? = nil, only: [Int]? = nil,
-                                        capture: RolloutCapture? = nil,
+                                        capture: RolloutCapture? = nil, checkpoint: String? = nil,
                                         make: (Int) throws -> (E, (inout ExperimentRecord) -> Void)) throws -> ([ExperimentRecord], CapturedActivations?) {
-        let V = model.config.vocabSize, d = model.config.dModel
         var out: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
-        for (n, e) in all.enumerated() {
-            try ctx.checkCancelled()
-            var (env, finish) = try make(e)
-            var slots: [(ChoiceSlot, Int)] = []
-            var steps: [Step] = []
-            while let slot = env.nextSlot() {
-                slots.append((slot, env.transcript.byteCount))
-                steps.append(env.submit(Decision(index: 0), forcedRandom: false))
+        let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
+        let batch = 8   // experiments per saved partial result
+        for first in stride(from: 0, to: all.count, by: batch) {
+            let ids = Array(all[first..<min(first + batch, all.count)])
+            if let (saved, savedRecorded) = try saver?.load(ids) {
+                out += saved
+                if capture != nil { recorded += savedRecorded }
+                ctx.progress.update(out.count, of: all.count)
+                continue
             }
-            var track = TokenTrack()
-            try track.extend(to: env.transcript.text, model: model)
-            var transcript = env.transcript
-            var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
-            // Logits for many positions are large (positions × vocabulary): a very long walk is read in
-            // several passes, recording only in the first.
-            let chunk = max(1, (512 << 20) / (V * 4))
-            var recorder = RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0)
-            let targets = capture?.targets(transcript, track: track) ?? []
-            var k = 0
-            while k < slots.count || (k == 0 && capture != nil) {
-                let part = Array(slots[k..<min(k + chunk, slots.count)])
-                let positions = part.map { track.position(before: $0.1) ?? 0 }
-                let edits = intervention.flatMap { $0.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) }
-                let record = k == 0 ? targets : []
-                let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions],
-                                                         captureBlocks: record.isEmpty ? [] : capture?.blocks ?? [],
-                                                         capturePositions: [record.map(\.position)],
-                                                         edits: edits.map { [$0] } ?? []), caches: nil)
-                if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
-                for (j, (slot, _)) in part.enumerated() {
-                    // Predictions score an answer by its first token (the tasks keep first tokens distinct).
-                    let answers = try slot.answers.map { Array(try model.encode($0).prefix(1)) }
-                    let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil,
-                                                  prefix: [])
-                    let d = readout.choose(scores, rng: &rng)
-                    let ev = transcript.events[slot.event]
-                    transcript.recordChoice(event: slot.event, written: ev.written ?? 0, chosen: d.index, probabilities: d.probabilities,
-                                            forcedRandom: false)
-                }
-                k += chunk
+            for e in ids {
+                try ctx.checkCancelled()
+                let (rec, recorder) = try predictOne(model, experiment: e, readout: readout, seed: seed, stream: stream,
+                                                     intervention: intervention, capture: capture, make: make)
+                out.append(rec)
+                if capture != nil { recorded.append((e, recorder)) }
+                ctx.progress.update(out.count, of: all.count)
             }
-            var rec = ExperimentRecord(experiment: e, transcript: transcript, steps: steps)
-            rec.tokens = track
-            finish(&rec)
-            out.append(rec)
-            if capture != nil { recorded.append((e, recorder)) }
-            ctx.progress.update(n + 1, of: all.count)
+            try saver?.save(ids, records: Array(out.suffix(ids.count)), recorded: capture == nil ? [] : Array(recorded.suffix(ids.count)))
         }
         return (out, capture.map { CapturedActivations(blocks: $0.blocks, experiments: recorded) })
+    }
+
+    /// One experiment of `predict`: its transcript read in one pass (or a few, for very long ones).
+    static func predictOne<E: Environment>(_ model: ModelRunner, experiment e: Int, readout: Readout, seed: UInt64, stream: String,
+                                           intervention: Intervention?, capture: RolloutCapture?,
+                                           make: (Int) throws -> (E, (inout ExperimentRecord) -> Void))
+        throws -> (ExperimentRecord, RolloutCapture.Recorder) {
+        let V = model.config.vocabSize, d = model.config.dModel
+        var (env, finish) = try make(e)
+        var slots: [(ChoiceSlot, Int)] = []
+        var steps: [Step] = []
+        while let slot = env.nextSlot() {
+            slots.append((slot, env.transcript.byteCount))
+            steps.append(env.submit(Decision(index: 0), forcedRandom: false))
+        }
+        var track = TokenTrack()
+        try track.extend(to: env.transcript.text, model: model)
+        var transcript = env.transcript
+        var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
+        // Logits for many positions are large (positions × vocabulary): a very long walk is read in
+        // several passes, recording only in the first.
+        let chunk = max(1, (512 << 20) / (V * 4))
+        var recorder = RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0)
+        let targets = capture?.targets(transcript, track: track) ?? []
+        var k = 0
+        while k < slots.count || (k == 0 && capture != nil) {
+            let part = Array(slots[k..<min(k + chunk, slots.count)])
+            let positions = part.map { track.position(before: $0.1) ?? 0 }
+            let edits = intervention.flatMap { $0.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) }
+            let record = k == 0 ? targets : []
+            let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions],
+                                                     captureBlocks: record.isEmpty ? [] : capture?.blocks ?? [],
+                                                     capturePositions: [record.map(\.position)],
+                                                     edits: edits.map { [$0] } ?? []), caches: nil)
+            if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
+            for (j, (slot, _)) in part.enumerated() {
+                // Predictions score an answer by its first token (the tasks keep first tokens distinct).
+                let answers = try slot.answers.map { Array(try model.encode($0).prefix(1)) }
+                let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil,
+                                              prefix: [])
+                let choice = readout.choose(scores, rng: &rng)
+                let ev = transcript.events[slot.event]
+                transcript.recordChoice(event: slot.event, written: ev.written ?? 0, chosen: choice.index, probabilities: choice.probabilities,
+                                        forcedRandom: false)
+            }
+            k += chunk
+        }
+        var rec = ExperimentRecord(experiment: e, transcript: transcript, steps: steps)
+        rec.tokens = track
+        finish(&rec)
+        return (rec, recorder)
     }
 }

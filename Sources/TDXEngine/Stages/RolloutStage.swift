@@ -41,7 +41,7 @@ struct RolloutStage: StageBody {
                 let agent = SpecConfigs.agent(Params(ctx.stage.params, prefix: "agent.\(name)"))
                 make = { _ in AnyPolicy(agent.makePolicy()) }
             default:
-                return try LanguageModelRollout.twoStep(config, seed: seed, ctx: ctx, capture: capture)
+                return try LanguageModelRollout.twoStep(config, seed: seed, ctx: ctx, capture: capture, checkpoint: "rollout")
             }
             var out: [ExperimentRecord] = []
             for e in 0..<config.experiments {
@@ -55,9 +55,9 @@ struct RolloutStage: StageBody {
             let generator = Params.agentNames(ctx.stage.params).first.map { Params(ctx.stage.params, prefix: "agent.\($0)") }
             let config = SpecConfigs.gridWorld(p, agent: generator)
             let control = p.symbol("control") == "none" ? nil : SpecConfigs.gridWorld(p, agent: generator, control: true)
-            return try LanguageModelRollout.gridWorld(config, control: control, seed: seed, ctx: ctx, capture: capture)
+            return try LanguageModelRollout.gridWorld(config, control: control, seed: seed, ctx: ctx, capture: capture, checkpoint: "rollout")
         case "graph":
-            return try LanguageModelRollout.graph(SpecConfigs.graph(p), seed: seed, ctx: ctx, capture: capture)
+            return try LanguageModelRollout.graph(SpecConfigs.graph(p), seed: seed, ctx: ctx, capture: capture, checkpoint: "rollout")
         default:
             throw NotImplementedYet("task kind `\(p.symbol("kind"))`")
         }
