@@ -203,8 +203,11 @@ class NnsightWorker:
         inputs = {"input_ids": torch.tensor(plan.input_ids, dtype=torch.long),
                   "attention_mask": torch.tensor(plan.attention_mask, dtype=torch.long)}
         model = self.model
+        # TDX_NNSIGHT_SIMULATE_REMOTE=1 sends local traces through nnsight's remote="local" mode (nnsight ≥ 0.8),
+        # which serialises them exactly as for NDIF: the tests' check that the trace body ships.
+        remote = self.remote or ("local" if os.environ.get("TDX_NNSIGHT_SIMULATE_REMOTE") else False)
         try:
-            with model.trace(inputs, remote=self.remote):
+            with model.trace(inputs, remote=remote):
                 saved = nnsight.save([])
                 run_steps(model, steps, saes, logit_rows, saved)
         except torch.cuda.OutOfMemoryError:
