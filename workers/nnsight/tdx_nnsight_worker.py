@@ -4,8 +4,8 @@
     python3 workers/nnsight/tdx_nnsight_worker.py      # then JSON-lines requests on stdin
 
 `load` with remote=true runs every trace on NDIF (nnsight reads the API key from NDIF_API_KEY or
-nnsight's CONFIG). Request translation lives in nnsight_plan.py (no torch there); this file holds the
-trace itself and the SAE math in torch. See workers/README.md.
+nnsight's CONFIG). Request translation lives in common/tdx_forward_plan.py and nnsight_plan.py (no torch
+there); this file holds the trace itself and the SAE math in torch. See workers/README.md.
 """
 import os
 import sys
@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "common"))
 
 import tdx_worker_protocol as proto  # noqa: E402
 from tdx_worker_protocol import ProtocolError, bad_request  # noqa: E402
-import nnsight_plan as plan_mod  # noqa: E402
+import nnsight_plan as hf  # noqa: E402
+import tdx_forward_plan as fp  # noqa: E402
 
 WORKER_NAME, WORKER_VERSION = "nnsight", "0.1"
 REQUIREMENTS = os.path.join(HERE, "requirements.txt")
@@ -102,7 +103,7 @@ class NnsightWorker:
         if op == "load":
             return self.load(req), b""
         if op == "sae":
-            handle, spec = plan_mod.parse_sae(req, payload)
+            handle, spec = fp.parse_sae(req, payload)
             self.saes[handle] = spec
             return {}, b""
         if op in ("tokenize", "forward") and self.model is None:
@@ -142,11 +143,11 @@ class NnsightWorker:
             raise ProtocolError("out_of_memory", f"{model_id!r} does not fit in GPU memory",
                                 "Use a smaller dtype, more GPUs, or remote=true.")
         cfg = model.config
-        summary = plan_mod.config_summary(cfg)
+        summary = hf.config_summary(cfg)
         if not hasattr(getattr(model, "model", None), "layers"):
             raise bad_request(f"{model_id!r} has no model.layers; the nnsight worker supports Llama-family models")
         self.model, self.remote = model, remote
-        self.shape = plan_mod.ModelShape(summary["blocks"], summary["d_model"], summary["vocab"], summary["context"] or 10 ** 9)
+        self.shape = fp.ModelShape(summary["blocks"], summary["d_model"], summary["vocab"], summary["context"] or 10 ** 9)
         tok = model.tokenizer
         bos = tok.bos_token_id
         probe = tok("a", add_special_tokens=True)["input_ids"]
@@ -166,7 +167,7 @@ class NnsightWorker:
         enc = tok(text, add_special_tokens=bool(req.get("add_special", False)), return_offsets_mapping=True,
                   return_special_tokens_mask=True)
         ids = list(enc["input_ids"])
-        lengths = plan_mod.byte_lengths(text, enc["offset_mapping"], enc["special_tokens_mask"],
+        lengths = hf.byte_lengths(text, enc["offset_mapping"], enc["special_tokens_mask"],
                                         tok.convert_ids_to_tokens(ids))
         return {"ids": ids, "lengths": lengths}
 
@@ -175,7 +176,7 @@ class NnsightWorker:
         import torch
         tok = self.model.tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-        plan = plan_mod.plan_forward(req, payload, self.shape, self.saes, pad_id=pad)
+        plan = fp.plan_forward(req, payload, self.shape, self.saes, pad_id=pad)
 
         def f32(data):
             return torch.frombuffer(bytearray(data), dtype=torch.float32) if data else None
@@ -203,8 +204,11 @@ class NnsightWorker:
         inputs = {"input_ids": torch.tensor(plan.input_ids, dtype=torch.long),
                   "attention_mask": torch.tensor(plan.attention_mask, dtype=torch.long)}
         model = self.model
+        # TDX_NNSIGHT_SIMULATE_REMOTE=1 sends local traces through nnsight's remote="local" mode (nnsight ≥ 0.8),
+        # which serialises them exactly as for NDIF: the tests' check that the trace body ships.
+        remote = self.remote or ("local" if os.environ.get("TDX_NNSIGHT_SIMULATE_REMOTE") else False)
         try:
-            with model.trace(inputs, remote=self.remote):
+            with model.trace(inputs, remote=remote):
                 saved = nnsight.save([])
                 run_steps(model, steps, saes, logit_rows, saved)
         except torch.cuda.OutOfMemoryError:
@@ -221,7 +225,7 @@ class NnsightWorker:
         n_cap = sum(1 for st in plan.steps if st.capture)
         captured = [t.contiguous().numpy().astype("<f4").tobytes() for t in saved[:n_cap]]
         logits = saved[n_cap].contiguous().numpy().astype("<f4").tobytes() if logit_rows is not None else b""
-        return plan_mod.assemble_forward(plan, d, self.shape.vocab, captured, logits)
+        return fp.assemble_forward(plan, d, self.shape.vocab, captured, logits)
 
 
 def main():

@@ -14,12 +14,18 @@ import unittest
 from tests.helpers import NNSIGHT_WORKER, NUMPY_WORKER, TINY, PayloadWriter, WorkerProcess, floats, have_numpy, tiny_model, tiny_vocab
 
 
-def nnsight_installed():
-    """True when python3 can import the real nnsight, torch and transformers (a directory named nnsight on
-    sys.path, such as workers/nnsight, does not count)."""
-    code = "import nnsight, torch, transformers; nnsight.LanguageModel"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, cwd="/").returncode == 0 \
-        if importlib.util.find_spec("torch") is not None else False
+def _probe():
+    """(nnsight, torch and transformers import; nnsight has remote="local" simulation), asked of a fresh python3:
+    a directory named nnsight on sys.path, such as workers/nnsight, does not count."""
+    if importlib.util.find_spec("torch") is None:
+        return False, False
+    code = ("import nnsight, torch, transformers, accelerate; nnsight.LanguageModel\n"
+            "try:\n import nnsight.intervention.backends.local; print('sim')\nexcept ImportError: pass")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd="/", text=True)
+    return r.returncode == 0, "sim" in r.stdout
+
+
+NNSIGHT, REMOTE_SIMULATION = _probe()
 
 
 def gguf_to_hf_rows(w, heads):
@@ -40,6 +46,7 @@ def write_hf_model(directory, W):
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tk.decoder = decoders.ByteLevel()
     tok = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<|bos|>", eos_token="<|eos|>")
+    transformers.utils.logging.disable_progress_bar()
     tok.save_pretrained(directory)
     cfg = transformers.LlamaConfig(vocab_size=len(tokens), hidden_size=c["d"], intermediate_size=c["ffn"],
                                    num_hidden_layers=c["blocks"], num_attention_heads=c["heads"],
@@ -66,10 +73,12 @@ def write_hf_model(directory, W):
     model.save_pretrained(directory)
 
 
-@unittest.skipUnless(have_numpy() and nnsight_installed(),
+@unittest.skipUnless(have_numpy() and NNSIGHT,
                      "nnsight/torch/transformers are not installed (pip install -r workers/nnsight/requirements.txt): "
                      "the nnsight worker's model calls are untested here")
 class NnsightAgainstNumpyTests(unittest.TestCase):
+    env = None
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
@@ -79,7 +88,7 @@ class NnsightAgainstNumpyTests(unittest.TestCase):
         write_hf_model(hf, W)
         cls.workers = []
         for script, model in ((NUMPY_WORKER, gguf), (NNSIGHT_WORKER, hf)):
-            w = WorkerProcess(script, timeout=300)
+            w = WorkerProcess(script, timeout=300, env=cls.env)
             cls.workers.append(w)
             r, _ = w.request({"op": "load", "model": model, "revision": "", "dtype": "float32", "remote": False})
             assert r["ok"], (r, w.stderr)
@@ -152,6 +161,14 @@ class NnsightAgainstNumpyTests(unittest.TestCase):
     def test_bad_request(self):
         r, _ = self.nn_worker.request({"op": "forward", "sequences": [[1, 2]], "logit_positions": [[5]]})
         self.assertEqual(r["error"]["code"], "bad_request")
+
+
+@unittest.skipUnless(have_numpy() and NNSIGHT and REMOTE_SIMULATION,
+                     "needs nnsight ≥ 0.8 (remote=\"local\" simulation of NDIF's serialisation)")
+class NnsightSimulatedRemoteTests(NnsightAgainstNumpyTests):
+    """The same checks with every trace serialised as for NDIF and run from the deserialised copy."""
+    env = {"TDX_NNSIGHT_SIMULATE_REMOTE": "1"}
+    test_load_config_matches = test_tokenize_matches = test_bad_request = None   # no trace: nothing to ship
 
 
 if __name__ == "__main__":
