@@ -101,4 +101,38 @@ final class EndToEndTests: XCTestCase {
         let again = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
         XCTAssertEqual(again.toRun.count, 0)
     }
+
+    /// The graph task with its SR agent: the lesion's later-block correlations are computed along the
+    /// (prediction) transcripts; the full-reconstruction condition, an identity up to rounding, reproduces
+    /// the correlate stages' values.
+    func testGraphLesionLaterBlocks() throws {
+        guard (try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m")) != nil else {
+            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
+        }
+        let sb = try Sandbox()
+        let path = try sb.write("""
+            tdx 1
+            seed = 4
+            task graph { experiments = 2  walk_length = 40 }
+            agent sr { α = 0.05  γ = 0.9 }
+            activations { layers = [1, 4, 8]  positions = [node] }
+            sae { expansion = 1  epochs = 1 }
+            correlate { with = [sr_td_error]  null = permutation(10)  bootstrap = 10 }
+            intervene lesion { layer = 1  latent = top(sr_td_error)  control = lowest(sr_td_error) }
+
+            """)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache), options: Plan.Options(until: ["intervene"]))
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let store = try Store(path: sb.cache)
+        let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        let byName = Dictionary(uniqueKeysWithValues: iv.conditions.map { ($0.name, $0.downstream ?? [:]) })
+        XCTAssertEqual(Set(byName["intact"]?.keys ?? [:].keys), ["4", "8"])
+        for b in ["4", "8"] {
+            let intact = try XCTUnwrap(byName["intact"]?[b]), recon = try XCTUnwrap(byName["reconstruction"]?[b])
+            XCTAssertEqual(recon, intact, accuracy: 1e-4, "block \(b)")
+            XCTAssertNotNil(byName["latent"]?[b])
+        }
+    }
 }

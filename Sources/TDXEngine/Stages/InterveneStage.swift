@@ -58,13 +58,9 @@ struct InterveneStage: StageBody {
         // Later blocks: max |r| with the variable, recomputed along each condition's own trajectories from the
         // residual streams the re-run records (intact: exactly what the correlate stages measured).
         let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > layer }.sorted()
-        var downstreamAgent: (AgentConfig, String)?
-        if let agentName = p["agent"]?.head, !later.isEmpty {
-            let ap = Params(ctx.stage.params, prefix: "agent.\(agentName)")
-            let kind = ap.symbol("kind")
-            if kind != "sr" && kind != "transition", let column = VariablesStage.columns[vc.variable] {
-                downstreamAgent = (SpecConfigs.agent(ap), column)
-            }
+        var downstreamAgent: (Params, String)?
+        if let agentName = p["agent"]?.head, !later.isEmpty, let column = VariablesStage.columns[vc.variable] {
+            downstreamAgent = (Params(ctx.stage.params, prefix: "agent.\(agentName)"), column)
         }
         let isGraph = intact.task == "graph"
         // The graph task also keeps the edited block's stream at the node events, for the geometry stage.
@@ -154,12 +150,11 @@ struct InterveneStage: StageBody {
     /// Max |r| over SAE latents between each later block's representation (recorded with the edit active)
     /// and the agent's variable computed along these trajectories.
     func laterCorrelations(_ data: RolloutData, captured: CapturedActivations, blocks: [Int], column: String,
-                           agent: AgentConfig, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
+                           agent: Params, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
         struct Row: Hashable { var experiment: Int; var event: Int }
         var value: [Row: Float] = [:]
         for rec in data.experiments {
-            let table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: rec.steps,
-                                              experiment: rec.experiment)
+            guard let table = VariablesStage.table(agent: agent, fits: fits, experiment: rec) else { continue }
             for (event, v) in table.aligned(column) where v.isFinite { value[Row(experiment: rec.experiment, event: event)] = Float(v) }
         }
         let rows = captured.rows

@@ -49,16 +49,7 @@ struct VariablesStage: StageBody {
                 let provided = Schema.variables.filter { $0.providedBy.contains(kind) }.map(\.name)
                 for (i, e) in rollout.experiments.enumerated() {
                     try ctx.checkCancelled()
-                    let table: VariableTable
-                    if kind == "sr" || kind == "transition" {
-                        guard let walk = e.walk, let events = e.nodeEvents, let names = e.names else { continue }
-                        table = SuccessorRepresentation.run(SpecConfigs.sr(p), walk: walk, nodeCount: names.count,
-                                                            nodeEvents: events, experiment: e.experiment).table
-                    } else {
-                        let agent = SpecConfigs.agent(p)
-                        table = RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits),
-                                                      steps: e.steps, experiment: e.experiment)
-                    }
+                    guard let table = Self.table(agent: p, fits: fits, experiment: e) else { continue }
                     for v in provided {
                         if v == "reward" {
                             data.experiments[i]["\(name).reward"] = .init(events: e.steps.map(\.outcomeEvent), values: e.steps.map(\.reward))
@@ -74,5 +65,18 @@ struct VariablesStage: StageBody {
             out.json("variables", try data.encoded())
             return out
         }
+    }
+
+    /// One agent's variables along one experiment: behavioural agents along its steps, SR and transition
+    /// agents along its walk (nil when the experiment has none).
+    static func table(agent p: Params, fits: BehaviourReport?, experiment e: ExperimentRecord) -> VariableTable? {
+        let kind = p.symbol("kind")
+        if kind == "sr" || kind == "transition" {
+            guard let walk = e.walk, let events = e.nodeEvents, let names = e.names else { return nil }
+            return SuccessorRepresentation.run(SpecConfigs.sr(p), walk: walk, nodeCount: names.count,
+                                               nodeEvents: events, experiment: e.experiment).table
+        }
+        let agent = SpecConfigs.agent(p)
+        return RLVariables.behaviour(agent.behaviourModel, parameters: agent.parameters(from: fits), steps: e.steps, experiment: e.experiment)
     }
 }
