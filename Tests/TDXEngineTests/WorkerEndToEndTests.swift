@@ -8,9 +8,9 @@ import TDXPlan
 import TDXStore
 
 /// The same small spec run twice: once with the in-process Swift engine, once with the NumPy reference
-/// worker (workers/numpy_reference) in its place over the same GGUF file. The closed loop must make the
-/// same choices (same seed) and record the same activations (1e-3 relative), and a worker's identity must
-/// key the cache apart from the local engine's.
+/// worker (workers/numpy_reference) in its place over the same GGUF file, through every stage. The closed
+/// loop must make the same choices (same seed) and record the same activations (1e-3 relative); the
+/// intervention runs through the worker; a worker's identity keys the cache apart from the engine's.
 final class WorkerEndToEndTests: XCTestCase {
     static let workersDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../workers").standardized.path
@@ -24,6 +24,8 @@ final class WorkerEndToEndTests: XCTestCase {
         agent q_learning {}
         activations { layers = [2, 9] }
         sae { expansion = 1  epochs = 1 }
+        correlate { with = [td_error]  null = permutation(10)  bootstrap = 10 }
+        intervene lesion { layer = 2  latent = top(td_error)  experiments = 1  control = none  baseline = false }
         report {}
 
         """
@@ -35,7 +37,7 @@ final class WorkerEndToEndTests: XCTestCase {
         let spec = try XCTUnwrap(checked.spec, DiagnosticRenderer(sources: checked.sources).render(checked.diagnostics))
         let engine = Engine(registry: StandardStages.registry)
         let cache = sb.dir.appendingPathComponent("\(name).sqlite").path
-        let plan = try engine.plan(spec, specPath: path, store: try Store(path: cache), options: Plan.Options(until: ["activations"]))
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: cache))
         _ = try engine.run(plan, spec: spec, specPath: path, storePath: cache, options: Executor.Options(jobs: 1), io: quietIO)
         return (plan, try Store(path: cache))
     }
@@ -71,6 +73,12 @@ final class WorkerEndToEndTests: XCTestCase {
                 for (p, q) in zip(x.probabilities ?? [], y.probabilities ?? []) { XCTAssertEqual(p, q, accuracy: 1e-4) }
             }
         }
+        // The intervention edits through an SAE registered with the worker. (Which latent is "top" can differ
+        // between the backends: a near-tie among a tiny SAE's latents; the edit itself is compared with the
+        // engine's in WorkerNumpyCrossCheckTests.)
+        let ib = try InterventionResult.decode(try ws.readString(key: wp.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        XCTAssertEqual(ib.conditions.map(\.name), ["intact", "latent"])
+        XCTAssertEqual(ib.conditions.last?.perExperiment.count, 1)
         for layer in [2, 9] {
             let xa = try ls.readFloats(key: lp.graph[id: "activations[\(layer)]"]!.key, blob: "x")
             let xb = try ws.readFloats(key: wp.graph[id: "activations[\(layer)]"]!.key, blob: "x")
