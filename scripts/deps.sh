@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tdx builds against, only if they are missing. Idempotent.
+# --tests also installs what the test suite's oracles use: python3 and NumPy (the reference worker).
 set -euo pipefail
+pkgs=(libsqlite3-dev libopenblas-dev)
+[ "${1:-}" = "--tests" ] && pkgs+=(python3 python3-numpy)
 need=()
-for pkg in libsqlite3-dev libopenblas-dev; do
+for pkg in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

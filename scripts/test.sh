@@ -4,7 +4,7 @@
 # and runs the whole suite (XCTest). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --tests
 FLAGS=(-c release -Xswiftc -enable-testing)
 swift build "${FLAGS[@]}"
 .build/release/tdx model fetch smollm2-135m
