@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 import TDXNumerics
 
 /// Adam's first and second moments of the four SAE tensors, in one allocation (layout as `SAEParameters`).
@@ -174,12 +175,32 @@ enum SAETrainStep {
 
     /// Runs `body` with OpenBLAS single-threaded when the step itself uses several threads (each calls BLAS on
     /// its own slice), restoring the previous thread count after.
-    static func withBLASThreads<R>(for scratch: SAEStepScratch, on: Bool = true, _ body: () -> R) -> R {
-        guard scratch.parts > 1, on else { return body() }
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+    static func withBLASThreads<R>(for scratch: SAEStepScratch, _ body: () -> R) -> R {
+        guard scratch.parts > 1 else { return body() }
+        SingleThreadedBLAS.shared.enter()
+        defer { SingleThreadedBLAS.shared.leave() }
         return body()
+    }
+}
+
+/// OpenBLAS's thread count is process-wide: trainers running at once (engine jobs > 1) share one section, and
+/// the count is restored only when the last leaves.
+private final class SingleThreadedBLAS: @unchecked Sendable {
+    static let shared = SingleThreadedBLAS()
+    private let lock = NSLock()
+    private var depth = 0
+    private var saved: Int32 = 1
+
+    func enter() {
+        lock.lock(); defer { lock.unlock() }
+        if depth == 0 { saved = openblas_get_num_threads(); openblas_set_num_threads(1) }
+        depth += 1
+    }
+
+    func leave() {
+        lock.lock(); defer { lock.unlock() }
+        depth -= 1
+        if depth == 0 { openblas_set_num_threads(saved) }
     }
 }
 
