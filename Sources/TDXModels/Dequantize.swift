@@ -1,23 +1,7 @@
+import TDXCore
+
 /// ggml block formats → f32, following ggml-quants.c (dequantize_row_*) exactly.
 public enum Dequantize {
-    /// IEEE half → float by bit manipulation (portable; subnormals and inf/nan included).
-    @inline(__always)
-    public static func half(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        let exp = UInt32(h >> 10) & 0x1f
-        let mant = UInt32(h & 0x3ff)
-        if exp == 0 {
-            if mant == 0 { return Float(bitPattern: sign) }
-            let v = Float(mant) * 0x1p-24
-            return sign != 0 ? -v : v
-        }
-        if exp == 31 { return Float(bitPattern: sign | 0x7f80_0000 | (mant << 13)) }
-        return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
-    }
-
-    @inline(__always)
-    static func bf16(_ h: UInt16) -> Float { Float(bitPattern: UInt32(h) << 16) }
-
     @inline(__always)
     static func u16(_ p: UnsafeRawPointer, _ off: Int) -> UInt16 {
         UInt16(littleEndian: p.loadUnaligned(fromByteOffset: off, as: UInt16.self))
@@ -33,19 +17,19 @@ public enum Dequantize {
         case .f32:
             for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         case .f16:
-            for i in 0..<count { out[i] = half(u16(p, 2 * i)) }
+            Safetensors.DType.f16.decode(p, count: count, into: out)
         case .bf16:
-            for i in 0..<count { out[i] = bf16(u16(p, 2 * i)) }
+            Safetensors.DType.bf16.decode(p, count: count, into: out)
         case .q8_0:
             for b in 0..<nBlocks {
                 let o = b * bb, y = out + b * 32
-                let d = half(u16(p, o))
+                let d = FloatBits.half(u16(p, o))
                 for j in 0..<32 { y[j] = d * Float(Int8(bitPattern: q[o + 2 + j])) }
             }
         case .q4_0:
             for b in 0..<nBlocks {
                 let o = b * bb, y = out + b * 32
-                let d = half(u16(p, o))
+                let d = FloatBits.half(u16(p, o))
                 for j in 0..<16 {
                     let x = q[o + 2 + j]
                     y[j] = Float(Int(x & 0xf) - 8) * d
@@ -55,7 +39,7 @@ public enum Dequantize {
         case .q4_1:
             for b in 0..<nBlocks {
                 let o = b * bb, y = out + b * 32
-                let d = half(u16(p, o)), m = half(u16(p, o + 2))
+                let d = FloatBits.half(u16(p, o)), m = FloatBits.half(u16(p, o + 2))
                 for j in 0..<16 {
                     let x = q[o + 4 + j]
                     y[j] = Float(x & 0xf) * d + m
@@ -66,7 +50,7 @@ public enum Dequantize {
             for b in 0..<nBlocks {
                 let o = b * bb
                 var y = out + b * 256
-                let d = half(u16(p, o)), dmin = half(u16(p, o + 2))
+                let d = FloatBits.half(u16(p, o)), dmin = FloatBits.half(u16(p, o + 2))
                 let scales = q + o + 4
                 var qs = q + o + 16
                 var sub = 0
@@ -83,7 +67,7 @@ public enum Dequantize {
             for b in 0..<nBlocks {
                 let o = b * bb
                 var y = out + b * 256
-                let d = half(u16(p, o)), dmin = half(u16(p, o + 2))
+                let d = FloatBits.half(u16(p, o)), dmin = FloatBits.half(u16(p, o + 2))
                 let scales = q + o + 4
                 let qh = q + o + 16
                 var ql = q + o + 48
@@ -105,7 +89,7 @@ public enum Dequantize {
                 var y = out + b * 256
                 var ql = q + o, qh = q + o + 128
                 var sc = UnsafeRawPointer(q + o + 192).assumingMemoryBound(to: Int8.self)
-                let d = half(u16(p, o + 208))
+                let d = FloatBits.half(u16(p, o + 208))
                 for _ in 0..<2 {
                     for l in 0..<32 {
                         let s = l / 16

@@ -30,7 +30,7 @@ struct ModelInfo {
                 if let v = cfg[k] as? NSNumber { return (k, v.stringValue) }
                 return nil
             }
-            tensors = st.flatMap { f in f.entries.map { ($0.key, $0.value.dtype, $0.value.shape) } }.sorted { $0.0 < $1.0 }
+            tensors = st.flatMap { f in f.entries.map { ($0.key, $0.value.dtype.rawValue, $0.value.shape) } }.sorted { $0.0 < $1.0 }
             f32Bytes = tensors.reduce(0) { $0 + $1.dims.reduce(1, *) * 4 }
             fileBytes = st.reduce(0) { $0 + $1.file.count }
             return

@@ -1,51 +1,31 @@
 import Foundation
+import TDXCore
 
-/// A memory-mapped `.safetensors` file: JSON header, then raw little-endian tensors (F32, F16, BF16).
+/// A memory-mapped `.safetensors` file (format code in TDXCore's `Safetensors`); tensors decode straight
+/// from the mapping.
 public final class SafetensorsFile: @unchecked Sendable {
-    public struct Entry: Sendable { public var dtype: String; public var shape: [Int]; var begin: Int; var end: Int }
     public let path: String
-    public private(set) var entries: [String: Entry] = [:]
+    public let entries: [String: Safetensors.Entry]
     let file: MappedFile
-    let dataOffset: Int
+    private let header: Safetensors.Header
 
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
-        var c = ByteCursor(file: file, offset: 0)
-        let n = Int(try c.read(UInt64.self, "the header length"))
-        guard n > 1, n < 100_000_000 else { throw ModelError.badMagic(path, found: "a header length of \(n)") }
-        let header = try c.bytes(n, "the JSON header")
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any] else {
-            throw ModelError.badMagic(path, found: "an unreadable JSON header")
+        do { header = try Safetensors.parseHeader(file.bytes) } catch let e as SafetensorsError {
+            switch e {
+            case let .unsupportedDType(tensor, _): throw ModelError.unknownTensorType(path, tensor: tensor, type: -1)
+            case let .badEntry(name), let .sizeMismatch(name): throw ModelError.badMetadata(path, name)
+            case .pastEnd, .tooShort: throw ModelError.truncated(path, detail: e.reason)
+            default: throw ModelError.badMagic(path, found: e.reason)
+            }
         }
-        dataOffset = 8 + n
-        for (name, v) in obj where name != "__metadata__" {
-            guard let e = v as? [String: Any], let dtype = e["dtype"] as? String, let shape = e["shape"] as? [Int],
-                  let off = e["data_offsets"] as? [Int], off.count == 2, off[0] >= 0, off[1] >= off[0],
-                  shape.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) else {
-                throw ModelError.badMetadata(path, name)
-            }
-            guard ["F32", "F16", "BF16"].contains(dtype) else {
-                throw ModelError.unknownTensorType(path, tensor: name, type: -1)
-            }
-            let width = dtype == "F32" ? 4 : 2
-            guard off[1] - off[0] == shape.reduce(1, *) * width else { throw ModelError.badMetadata(path, name) }
-            guard dataOffset + off[1] <= file.count else {
-                throw ModelError.truncated(path, detail: "tensor '\(name)' runs past the end of the file")
-            }
-            entries[name] = Entry(dtype: dtype, shape: shape, begin: off[0], end: off[1])
-        }
+        entries = header.entries
     }
 
     public func floats(_ name: String) throws -> [Float] {
         guard let e = entries[name] else { throw ModelError.missingTensor(path, name) }
-        let raw = UnsafeRawBufferPointer(start: file.base + dataOffset + e.begin, count: e.end - e.begin)
-        let type: GGMLType = e.dtype == "F32" ? .f32 : e.dtype == "F16" ? .f16 : .bf16
-        let count = e.shape.reduce(1, *)
-        return [Float](unsafeUninitializedCapacity: count) { buf, n in
-            Dequantize.run(type, raw, into: buf.baseAddress!, count: count)
-            n = count
-        }
+        return Safetensors.floats(e, header: header, file: file.bytes)
     }
 }
 

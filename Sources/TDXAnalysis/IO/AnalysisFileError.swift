@@ -12,7 +12,7 @@ public enum AnalysisFileError: UserError, Equatable {
         switch self {
         case let .unreadable(p, r): return "cannot read \(p): \(r)"
         case let .malformed(p, r): return "\(p) is not a valid SAE file: \(r)"
-        case let .unsupportedDType(p, t, d): return "tensor \(t) in \(p) has dtype \(d); only F32 is supported"
+        case let .unsupportedDType(p, t, d): return "tensor \(t) in \(p) has dtype \(d); tdx reads F32, F16 and BF16"
         case let .missingTensor(p, n): return "\(p) has no tensor named \(n)"
         case let .shapeMismatch(p, t, e, f): return "tensor \(t) in \(p) has shape \(f), expected \(e)"
         }

@@ -1,5 +1,5 @@
 import Foundation
-import TDXNumerics
+import TDXCore
 
 /// SAELens-compatible files: `sae_weights.safetensors` (W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec)
 /// and `cfg.json`. The weights act on normalised activations; when normalisation is not `none` its constants go
@@ -12,11 +12,11 @@ extension SparseAutoencoder {
     public func export(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let (d, s) = (dIn, dSAE)
-        try Safetensors.write([
-            ("W_enc", Tensor(shape: [d, s], data: params.wEnc)),
-            ("b_enc", Tensor(shape: [s], data: params.bEnc)),
-            ("W_dec", Tensor(shape: [s, d], data: params.wDec)),
-            ("b_dec", Tensor(shape: [d], data: params.bDec)),
+        try Self.write([
+            ("W_enc", .init(shape: [d, s], values: params.wEnc)),
+            ("b_enc", .init(shape: [s], values: params.bEnc)),
+            ("W_dec", .init(shape: [s, d], values: params.wDec)),
+            ("b_dec", .init(shape: [d], values: params.bDec)),
         ], metadata: ["format": "pt"], to: directory.appendingPathComponent(Self.weightsFile))
 
         var cfg: [String: Any] = [
@@ -34,9 +34,9 @@ extension SparseAutoencoder {
         }
         if normaliser.kind != .none {
             cfg["normalisation_file"] = Self.normalisationFile
-            try Safetensors.write([("mean", Tensor(shape: [d], data: normaliser.mean)),
-                                   ("scale", Tensor(shape: [d], data: normaliser.scale))],
-                                  to: directory.appendingPathComponent(Self.normalisationFile))
+            try Self.write([("mean", .init(shape: [d], values: normaliser.mean)),
+                            ("scale", .init(shape: [d], values: normaliser.scale))],
+                           to: directory.appendingPathComponent(Self.normalisationFile))
         }
         let tdx = try JSONEncoder().encode(config)
         cfg["tdx_config"] = try JSONSerialization.jsonObject(with: tdx)
@@ -69,13 +69,13 @@ extension SparseAutoencoder {
             throw AnalysisFileError.malformed(path: cfgURL.path, reason: "tdx_config disagrees with d_in/d_sae")
         }
         let wURL = directory.appendingPathComponent(weightsFile)
-        let t = try Safetensors.read(wURL)
+        let t = try read(wURL)
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let x = t[name] else { throw AnalysisFileError.missingTensor(path: wURL.path, name: name) }
             guard x.shape == shape else {
                 throw AnalysisFileError.shapeMismatch(path: wURL.path, tensor: name, expected: shape, found: x.shape)
             }
-            return x.data
+            return x.values
         }
         let params = SAEParameters(wEnc: try tensor("W_enc", [d, s]), bEnc: try tensor("b_enc", [s]),
                                    wDec: try tensor("W_dec", [s, d]), bDec: try tensor("b_dec", [d]))
@@ -86,13 +86,30 @@ extension SparseAutoencoder {
         }
         if kind != .none {
             let nURL = directory.appendingPathComponent(cfg["normalisation_file"] as? String ?? normalisationFile)
-            let nt = try Safetensors.read(nURL)
-            guard let mean = nt["mean"], let scale = nt["scale"], mean.count == d, scale.count == d else {
+            let nt = try read(nURL)
+            guard let mean = nt["mean"], let scale = nt["scale"], mean.values.count == d, scale.values.count == d else {
                 throw AnalysisFileError.malformed(path: nURL.path, reason: "needs mean and scale of length \(d)")
             }
-            normaliser = SAENormaliser(kind: kind, mean: mean.data, scale: scale.data)
+            normaliser = SAENormaliser(kind: kind, mean: mean.values, scale: scale.values)
         }
         config.normalisation = kind
         return SparseAutoencoder(config: config, normaliser: normaliser, params: params)
+    }
+
+    private static func write(_ tensors: [(name: String, tensor: Safetensors.Tensor)], metadata: [String: String] = [:],
+                              to url: URL) throws {
+        do { try Safetensors.write(tensors, metadata: metadata, to: url) } catch let e as SafetensorsError {
+            throw AnalysisFileError.unreadable(path: url.path, reason: e.reason)
+        }
+    }
+
+    private static func read(_ url: URL) throws -> [String: Safetensors.Tensor] {
+        do { return try Safetensors.read(url) } catch let e as SafetensorsError {
+            switch e {
+            case let .unreadable(reason): throw AnalysisFileError.unreadable(path: url.path, reason: reason)
+            case let .unsupportedDType(tensor, dtype): throw AnalysisFileError.unsupportedDType(path: url.path, tensor: tensor, dtype: dtype)
+            default: throw AnalysisFileError.malformed(path: url.path, reason: e.reason)
+            }
+        }
     }
 }

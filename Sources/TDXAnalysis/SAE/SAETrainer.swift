@@ -52,8 +52,9 @@ public final class SAETrainer {
     private let data: [Float]
     private var rng: SeededRNG
     private var adam: Adam
-    private var moments: [AdamState]
+    private let moments: SAEMoments
     private let ws: SAEWorkspace
+    private let scratch: SAEStepScratch
 
     public init(config: SAEConfig, data: [Float], experimentIDs: [Int]) {
         precondition(data.count == experimentIDs.count * config.dIn, "data must be rows × d_in with one experiment id per row")
@@ -65,8 +66,10 @@ public final class SAETrainer {
         self.rng = rng
         adam = Adam(lr: config.learningRate)
         let (d, s) = (config.dIn, config.dSAE)
-        moments = [AdamState(count: d * s), AdamState(count: s), AdamState(count: s * d), AdamState(count: d)]
-        ws = SAEWorkspace(batch: config.batchSize, dIn: d, dSAE: s)
+        moments = SAEMoments(dIn: d, dSAE: s)
+        ws = SAEWorkspace(batch: config.batchSize, dIn: d, dSAE: s, gradients: false)
+        // Narrow SAEs are not worth splitting over threads.
+        scratch = SAEStepScratch(dIn: d, dSAE: s, parts: s >= 256 ? Parallel.cores : 1)
     }
 
     /// Runs the configured number of epochs, evaluating on the held-out split after each.
@@ -91,19 +94,22 @@ public final class SAETrainer {
         var fired = [Bool](repeating: false, count: sae.config.resampleDeadLatents ? s : 0)
         var lossSum = 0.0
         var batches = 0
-        var b0 = 0
-        while b0 < order.count {
-            let rows = min(bs, order.count - b0)
-            gather(order[b0..<(b0 + rows)])
-            let loss = sae.forward(ws, rows: rows)
-            sae.backward(ws, rows: rows)
-            step()
-            if !fired.isEmpty {
-                for i in 0..<(rows * s) where ws.h[i] > 0 { fired[i % s] = true }
+        let config = sae.config
+        SAETrainStep.withBLASThreads(for: scratch) {
+            var b0 = 0
+            while b0 < order.count {
+                let rows = min(bs, order.count - b0)
+                gather(order[b0..<(b0 + rows)])
+                adam.beginStep()
+                let loss = SAETrainStep.run(&sae.params, moments: moments, config: config, adam: adam, ws: ws,
+                                            scratch: scratch, rows: rows)
+                if !fired.isEmpty {
+                    for i in 0..<(rows * s) where ws.h[i] > 0 { fired[i % s] = true }
+                }
+                lossSum += loss.total
+                batches += 1
+                b0 += rows
             }
-            lossSum += loss.total
-            batches += 1
-            b0 += rows
         }
         var resampled = 0
         if !fired.isEmpty {
@@ -154,18 +160,6 @@ public final class SAETrainer {
         } }
     }
 
-    /// Adam on all four tensors, then decoder rows back to unit norm.
-    private func step() {
-        adam.beginStep()
-        let g = ws.grads
-        adam.update(&sae.params.wEnc, grad: g.wEnc, state: &moments[0])
-        adam.update(&sae.params.bEnc, grad: g.bEnc, state: &moments[1])
-        adam.update(&sae.params.wDec, grad: g.wDec, state: &moments[2])
-        adam.update(&sae.params.bDec, grad: g.bDec, state: &moments[3])
-        let (d, s) = (sae.dIn, sae.dSAE)
-        sae.params.wDec.withUnsafeMutableBufferPointer { Kernels.normaliseRows($0.baseAddress!, rows: s, cols: d) }
-    }
-
     /// Re-initialises dead latents towards inputs drawn with probability ∝ squared reconstruction error
     /// (Bricken et al. 2023): decoder row = that input's unit direction, encoder column = the same direction
     /// scaled to 0.2 × the mean alive encoder norm, bias 0, Adam moments cleared.
@@ -213,9 +207,7 @@ public final class SAETrainer {
                 sae.params.wEnc[j * s + k] = u * Float(0.2 * aliveNorm)
             }
             sae.params.bEnc[k] = 0
-            moments[0].reset((0..<d).map { $0 * s + k })
-            moments[1].reset([k])
-            moments[2].reset((k * d)..<((k + 1) * d))
+            moments.resetLatent(k)
         }
     }
 }

@@ -9,13 +9,14 @@ final class SAEWorkspace {
     var gh: [Float]      // batch × d_sae, dL/dpre
     var grads: SAEParameters
 
-    init(batch: Int, dIn: Int, dSAE: Int) {
+    /// `gradients: false` for the trainer, whose fused step (SAETrainStep) never materialises weight gradients.
+    init(batch: Int, dIn: Int, dSAE: Int, gradients: Bool = true) {
         capacity = batch
         x = .init(repeating: 0, count: batch * dIn)
         h = .init(repeating: 0, count: batch * dSAE)
         e = .init(repeating: 0, count: batch * dIn)
         gh = .init(repeating: 0, count: batch * dSAE)
-        grads = SAEParameters(dIn: dIn, dSAE: dSAE)
+        grads = gradients ? SAEParameters(dIn: dIn, dSAE: dSAE) : SAEParameters(dIn: 0, dSAE: 0)
     }
 }
 

@@ -1,0 +1,161 @@
+import Foundation
+import TDXNumerics
+
+// Fused loops of the parallel training step (SAETrainStep.swift). They work on column blocks of row-major
+// matrices (leading dimension ≥ cols) so each thread touches only its own latents. Each has a naive twin in
+// `SAEKernels.Naive`, compared on odd shapes in SAEKernelTests.
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Lane-wise √ of non-negative x. Plain `squareRoot()` keeps sqrtf's errno branch for negative input, which
+/// stops LLVM from vectorising (eight vsqrtss plus compares); `magnitude`, a no-op here, proves x ≥ 0 so it
+/// emits one vsqrtps. Same bits as `squareRoot()` for x ≥ 0.
+@inline(__always) func sqrtNonNegative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    var r = x
+    for j in 0..<8 { r[j] = x[j].magnitude.squareRoot() }
+    return r
+}
+
+/// Adam's per-step constants, computed exactly as `Adam.update` does so both paths give identical bits.
+struct AdamCoefficients {
+    var beta1: Float, beta2: Float, eps: Float
+    /// lr / (1 − β₁ᵗ)
+    var stepScale: Float
+    /// 1 / (1 − β₂ᵗ)
+    var varianceScale: Float
+
+    init(_ adam: Adam) {
+        precondition(adam.t > 0, "call beginStep() first")
+        beta1 = adam.beta1; beta2 = adam.beta2; eps = adam.eps
+        stepScale = Float(1 / (1 - pow(Double(adam.beta1), Double(adam.t)))) * adam.lr
+        varianceScale = Float(1 / (1 - pow(Double(adam.beta2), Double(adam.t))))
+    }
+}
+
+enum SAEKernels {
+    /// h = max(0, h + bias) on a rows × cols block with row stride ld; returns Σ h.
+    static func biasReLU(_ h: FloatPtr, ld: Int, rows: Int, cols: Int, bias: ConstFloatPtr) -> Double {
+        var total = 0.0
+        let zero = SIMD8<Float>(repeating: 0)
+        for r in 0..<rows {
+            let row = h + r * ld
+            var acc = zero
+            var j = 0
+            while j + 8 <= cols {
+                let pre = load8(row + j) + load8(bias + j)
+                let v = pre.replacing(with: zero, where: pre .< zero)
+                store8(v, row + j)
+                acc += v
+                j += 8
+            }
+            var tail: Float = 0
+            while j < cols { let v = max(0, row[j] + bias[j]); row[j] = v; tail += v; j += 1 }
+            total += Double(acc.sum() + tail)
+        }
+        return total
+    }
+
+    /// Back through ReLU plus L1 on a block: g = (h > 0) ? g + l1 : 0 in place, and sums[c] = Σ_r g[r, c]
+    /// (rows added in order, as `Kernels.columnSums` does).
+    static func reluBackwardL1(_ g: FloatPtr, ldg: Int, h: ConstFloatPtr, ldh: Int, rows: Int, cols: Int, l1: Float,
+                               columnSums sums: FloatPtr) {
+        sums.update(repeating: 0, count: cols)
+        let zero = SIMD8<Float>(repeating: 0), l = SIMD8<Float>(repeating: l1)
+        for r in 0..<rows {
+            let gr = g + r * ldg, hr = h + r * ldh
+            var j = 0
+            while j + 8 <= cols {
+                let v = zero.replacing(with: load8(gr + j) + l, where: load8(hr + j) .> zero)
+                store8(v, gr + j)
+                store8(load8(sums + j) + v, sums + j)
+                j += 8
+            }
+            while j < cols { let v = hr[j] > 0 ? gr[j] + l1 : 0; gr[j] = v; sums[j] += v; j += 1 }
+        }
+    }
+
+    /// Adam on a rows × cols block: param and its moments m, v with row stride ldp, the gradient with stride ldg.
+    /// With `unitRows` each updated row is then scaled to unit L2 norm while it is still in cache (the decoder
+    /// constraint; same arithmetic as `Kernels.normaliseRows`).
+    static func adam(_ param: FloatPtr, m: FloatPtr, v: FloatPtr, ldp: Int, grad: ConstFloatPtr, ldg: Int,
+                     rows: Int, cols: Int, _ c: AdamCoefficients, unitRows: Bool) {
+        let b1 = SIMD8<Float>(repeating: c.beta1), b1c = SIMD8<Float>(repeating: 1 - c.beta1)
+        let b2 = SIMD8<Float>(repeating: c.beta2), b2c = SIMD8<Float>(repeating: 1 - c.beta2)
+        let s1 = SIMD8<Float>(repeating: c.stepScale), s2 = SIMD8<Float>(repeating: c.varianceScale)
+        let e = SIMD8<Float>(repeating: c.eps)
+        for r in 0..<rows {
+            let p = param + r * ldp, mr = m + r * ldp, vr = v + r * ldp, g = grad + r * ldg
+            var j = 0
+            while j + 8 <= cols {
+                let gj = load8(g + j)
+                let mj = b1 * load8(mr + j) + b1c * gj
+                let vj = b2 * load8(vr + j) + b2c * gj * gj
+                store8(mj, mr + j); store8(vj, vr + j)
+                store8(load8(p + j) - s1 * mj / (sqrtNonNegative(vj * s2) + e), p + j)
+                j += 8
+            }
+            while j < cols {
+                let gj = g[j]
+                mr[j] = c.beta1 * mr[j] + (1 - c.beta1) * gj
+                vr[j] = c.beta2 * vr[j] + (1 - c.beta2) * gj * gj
+                p[j] -= c.stepScale * mr[j] / ((vr[j] * c.varianceScale).squareRoot() + c.eps)
+                j += 1
+            }
+            if unitRows { normaliseRow(p, count: cols) }
+        }
+    }
+
+    @inline(__always) private static func normaliseRow(_ row: FloatPtr, count n: Int) {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= n { let x = load8(row + j); acc.addProduct(x, x); j += 8 }
+        var ss = acc.sum()
+        while j < n { ss += row[j] * row[j]; j += 1 }
+        guard ss > 0 else { return }
+        let inv = 1 / ss.squareRoot()
+        let vinv = SIMD8<Float>(repeating: inv)
+        j = 0
+        while j + 8 <= n { store8(load8(row + j) * vinv, row + j); j += 8 }
+        while j < n { row[j] *= inv; j += 1 }
+    }
+
+    /// Straightforward scalar versions, the reference for tests.
+    enum Naive {
+        static func biasReLU(_ h: inout [Float], ld: Int, rows: Int, cols: Int, bias: [Float]) -> Double {
+            var total = 0.0
+            for r in 0..<rows { for j in 0..<cols { h[r * ld + j] = max(0, h[r * ld + j] + bias[j]); total += Double(h[r * ld + j]) } }
+            return total
+        }
+
+        static func reluBackwardL1(_ g: inout [Float], ldg: Int, h: [Float], ldh: Int, rows: Int, cols: Int, l1: Float) -> [Float] {
+            var sums = [Float](repeating: 0, count: cols)
+            for r in 0..<rows { for j in 0..<cols {
+                g[r * ldg + j] = h[r * ldh + j] > 0 ? g[r * ldg + j] + l1 : 0
+                sums[j] += g[r * ldg + j]
+            } }
+            return sums
+        }
+
+        static func adam(_ p: inout [Float], m: inout [Float], v: inout [Float], ldp: Int, grad: [Float], ldg: Int,
+                         rows: Int, cols: Int, t: Int, lr: Float, beta1: Float, beta2: Float, eps: Float, unitRows: Bool) {
+            let c1 = 1 / (1 - pow(Double(beta1), Double(t))), c2 = 1 / (1 - pow(Double(beta2), Double(t)))
+            for r in 0..<rows {
+                for j in 0..<cols {
+                    let (i, g) = (r * ldp + j, Double(grad[r * ldg + j]))
+                    m[i] = Float(Double(beta1) * Double(m[i]) + (1 - Double(beta1)) * g)
+                    v[i] = Float(Double(beta2) * Double(v[i]) + (1 - Double(beta2)) * g * g)
+                    p[i] = Float(Double(p[i]) - Double(lr) * c1 * Double(m[i]) / ((Double(v[i]) * c2).squareRoot() + Double(eps)))
+                }
+                guard unitRows else { continue }
+                let norm = (0..<cols).reduce(0.0) { $0 + Double(p[r * ldp + $1]) * Double(p[r * ldp + $1]) }.squareRoot()
+                if norm > 0 { for j in 0..<cols { p[r * ldp + j] = Float(Double(p[r * ldp + j]) / norm) } }
+            }
+        }
+    }
+}
