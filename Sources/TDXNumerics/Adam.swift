@@ -45,7 +45,7 @@ public struct Adam: Sendable, Codable, Equatable {
             let mi = b1 * load8(m + i) + b1c * g
             let vi = b2 * load8(v + i) + b2c * g * g
             store8(mi, m + i); store8(vi, v + i)
-            store8(load8(param + i) - s1 * mi / ((vi * s2).squareRoot() + e), param + i)
+            store8(load8(param + i) - s1 * mi / (sqrtNonNegative(vi * s2) + e), param + i)
             i += 8
         }
         while i < n {

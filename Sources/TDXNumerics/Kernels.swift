@@ -4,12 +4,21 @@
 public typealias FloatPtr = UnsafeMutablePointer<Float>
 public typealias ConstFloatPtr = UnsafePointer<Float>
 
-@inline(__always) func load8(_ p: ConstFloatPtr) -> SIMD8<Float> {
+@inline(__always) public func load8(_ p: ConstFloatPtr) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
-@inline(__always) func store8(_ v: SIMD8<Float>, _ p: FloatPtr) {
+@inline(__always) public func store8(_ v: SIMD8<Float>, _ p: FloatPtr) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Lane-wise √ of non-negative x. Plain `squareRoot()` keeps sqrtf's errno branch for negative input, which
+/// stops LLVM from vectorising (eight vsqrtss plus compares); `magnitude`, a no-op here, proves x ≥ 0 so it
+/// emits one vsqrtps. Same bits as `squareRoot()` for x ≥ 0.
+@inline(__always) public func sqrtNonNegative(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    var r = x
+    for j in 0..<8 { r[j] = x[j].magnitude.squareRoot() }
+    return r
 }
 
 public enum Kernels {
@@ -105,20 +114,22 @@ public enum Kernels {
     }
 
     static func normaliseRowsSerial(_ x: FloatPtr, rows: Range<Int>, cols: Int) {
-        for r in rows {
-            let row = x + r * cols
-            var acc = SIMD8<Float>(repeating: 0)
-            var j = 0
-            while j + 8 <= cols { let v = load8(row + j); acc.addProduct(v, v); j += 8 }
-            var ss = acc.sum()
-            while j < cols { ss += row[j] * row[j]; j += 1 }
-            guard ss > 0 else { continue }
-            let inv = 1 / ss.squareRoot()
-            let vinv = SIMD8<Float>(repeating: inv)
-            j = 0
-            while j + 8 <= cols { store8(load8(row + j) * vinv, row + j); j += 8 }
-            while j < cols { row[j] *= inv; j += 1 }
-        }
+        for r in rows { normaliseRow(x + r * cols, count: cols) }
+    }
+
+    /// Scales one row to unit L2 norm (an all-zero row stays zero).
+    @inline(__always) public static func normaliseRow(_ row: FloatPtr, count n: Int) {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        while j + 8 <= n { let v = load8(row + j); acc.addProduct(v, v); j += 8 }
+        var ss = acc.sum()
+        while j < n { ss += row[j] * row[j]; j += 1 }
+        guard ss > 0 else { return }
+        let inv = 1 / ss.squareRoot()
+        let vinv = SIMD8<Float>(repeating: inv)
+        j = 0
+        while j + 8 <= n { store8(load8(row + j) * vinv, row + j); j += 8 }
+        while j < n { row[j] *= inv; j += 1 }
     }
 
     /// Σ x² in Double.

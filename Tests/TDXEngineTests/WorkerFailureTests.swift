@@ -56,12 +56,16 @@ final class WorkerFailureTests: XCTestCase {
         elif op == "close": send({"id": rid, "ok": True}); break
     """#
 
-    func testAWorkerThatDiesMidRolloutLeavesTheCacheIntact() throws {
+    private func requirePython3() throws {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["python3", "-c", "pass"]
         guard (try? probe.run()) != nil else { throw XCTSkip("python3 is not installed") }
         probe.waitUntilExit()
+    }
+
+    func testAWorkerThatDiesMidRolloutLeavesTheCacheIntact() throws {
+        try requirePython3()
         let sb = try Sandbox()
         let worker = try sb.write(Self.script, "bytes_worker.py")
         let limit = try sb.write("2", "limit")
@@ -104,11 +108,7 @@ final class WorkerFailureTests: XCTestCase {
     /// A rollout cut short resumes at its first unfinished batch of experiments, and the result equals an
     /// uninterrupted run's; the saved batches are deleted once the rollout commits.
     func testAnInterruptedRolloutResumesFromItsFinishedBatches() throws {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "pass"]
-        guard (try? probe.run()) != nil else { throw XCTSkip("python3 is not installed") }
-        probe.waitUntilExit()
+        try requirePython3()
         let sb = try Sandbox()
         let worker = try sb.write(Self.script, "bytes_worker.py")
         func spec(_ limit: String) -> String {

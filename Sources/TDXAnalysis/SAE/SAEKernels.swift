@@ -5,23 +5,6 @@ import TDXNumerics
 // matrices (leading dimension ≥ cols) so each thread touches only its own latents. Each has a naive twin in
 // `SAEKernels.Naive`, compared on odd shapes in SAEKernelTests.
 
-@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-/// Lane-wise √ of non-negative x. Plain `squareRoot()` keeps sqrtf's errno branch for negative input, which
-/// stops LLVM from vectorising (eight vsqrtss plus compares); `magnitude`, a no-op here, proves x ≥ 0 so it
-/// emits one vsqrtps. Same bits as `squareRoot()` for x ≥ 0.
-@inline(__always) func sqrtNonNegative(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    var r = x
-    for j in 0..<8 { r[j] = x[j].magnitude.squareRoot() }
-    return r
-}
-
 /// Adam's per-step constants, computed exactly as `Adam.update` does so both paths give identical bits.
 struct AdamCoefficients {
     var beta1: Float, beta2: Float, eps: Float
@@ -107,22 +90,8 @@ enum SAEKernels {
                 p[j] -= c.stepScale * mr[j] / ((vr[j] * c.varianceScale).squareRoot() + c.eps)
                 j += 1
             }
-            if unitRows { normaliseRow(p, count: cols) }
+            if unitRows { Kernels.normaliseRow(p, count: cols) }
         }
-    }
-
-    @inline(__always) private static func normaliseRow(_ row: FloatPtr, count n: Int) {
-        var acc = SIMD8<Float>(repeating: 0)
-        var j = 0
-        while j + 8 <= n { let x = load8(row + j); acc.addProduct(x, x); j += 8 }
-        var ss = acc.sum()
-        while j < n { ss += row[j] * row[j]; j += 1 }
-        guard ss > 0 else { return }
-        let inv = 1 / ss.squareRoot()
-        let vinv = SIMD8<Float>(repeating: inv)
-        j = 0
-        while j + 8 <= n { store8(load8(row + j) * vinv, row + j); j += 8 }
-        while j < n { row[j] *= inv; j += 1 }
     }
 
     /// Straightforward scalar versions, the reference for tests.
