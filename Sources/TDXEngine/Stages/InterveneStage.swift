@@ -12,7 +12,7 @@ import TDXTasks
 /// behaviour with the intact rollout (bootstrap CIs over experiments).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
-    let codeVersion = 4
+    let codeVersion = 5
 
     func run(_ group: [StageContext]) throws -> [StageOutput] { try group.map(intervene) }
 
@@ -80,9 +80,19 @@ struct InterveneStage: StageBody {
         if let (agentConfig, column) = downstreamAgent {
             let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
                 ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
-            downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
-                correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
-            })
+            if experiments.count == intact.experiments.count {
+                // Exactly what the correlate stages measured (same rows, same SAEs).
+                downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
+                    correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
+                })
+            } else if let rowsJSON = try? ctx.inputString("rollout", CapturedActivations.rowsBlob) {
+                // Only some experiments were re-run: intact is measured on the same experiments, from the
+                // streams the rollout recorded, so every condition is compared on the same rows.
+                let recorded = CapturedActivations(blocks: later, rows: try ActivationRows.decode(rowsJSON),
+                                                   x: try later.map { try ctx.inputFloats("rollout", CapturedActivations.blob(block: $0)) })
+                downstream["intact"] = try laterCorrelations(conditions[0].1, captured: recorded, blocks: later, column: column,
+                                                             agent: agentConfig, fits: fits, ctx: ctx)
+            }
             for (label, data) in conditions.dropFirst() {
                 guard let rec = captured[label] else { continue }
                 downstream[label] = try laterCorrelations(data, captured: rec, blocks: later, column: column, agent: agentConfig,

@@ -84,6 +84,10 @@ struct CapturedActivations: Sendable {
     /// Per block: [rows × d].
     var x: [[Float]]
 
+    init(blocks: [Int], rows: ActivationRows, x: [[Float]]) {
+        self.blocks = blocks; self.rows = rows; self.x = x
+    }
+
     init(blocks: [Int], experiments: [(experiment: Int, recorder: RolloutCapture.Recorder)]) {
         self.blocks = blocks
         rows = ActivationRows(experiment: [], event: [], position: [])
