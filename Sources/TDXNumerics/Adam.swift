@@ -33,12 +33,31 @@ public struct Adam: Sendable, Codable, Equatable {
     }
 
     private func updateSerial(_ param: FloatPtr, grad: ConstFloatPtr, m: FloatPtr, v: FloatPtr, count n: Int) {
-        let c1 = 1 / (1 - pow(Double(beta1), Double(t)))
-        let c2 = 1 / (1 - pow(Double(beta2), Double(t)))
-        let b1 = SIMD8<Float>(repeating: beta1), b1c = SIMD8<Float>(repeating: 1 - beta1)
-        let b2 = SIMD8<Float>(repeating: beta2), b2c = SIMD8<Float>(repeating: 1 - beta2)
-        let s1 = SIMD8<Float>(repeating: Float(c1) * lr), s2 = SIMD8<Float>(repeating: Float(c2))
-        let e = SIMD8<Float>(repeating: eps)
+        Adam.step(param, grad: grad, m: m, v: v, count: n, coefficients)
+    }
+
+    /// The step's constants (bias corrections folded in), for callers that run `step` on pieces themselves.
+    public struct Coefficients: Sendable {
+        public var beta1: Float, beta2: Float, eps: Float
+        /// lr / (1 − β₁ᵗ)
+        public var stepScale: Float
+        /// 1 / (1 − β₂ᵗ)
+        public var varianceScale: Float
+    }
+
+    public var coefficients: Coefficients {
+        precondition(t > 0, "call beginStep() first")
+        return Coefficients(beta1: beta1, beta2: beta2, eps: eps,
+                            stepScale: Float(1 / (1 - pow(Double(beta1), Double(t)))) * lr,
+                            varianceScale: Float(1 / (1 - pow(Double(beta2), Double(t)))))
+    }
+
+    /// One Adam update of `n` contiguous elements.
+    public static func step(_ param: FloatPtr, grad: ConstFloatPtr, m: FloatPtr, v: FloatPtr, count n: Int, _ c: Coefficients) {
+        let b1 = SIMD8<Float>(repeating: c.beta1), b1c = SIMD8<Float>(repeating: 1 - c.beta1)
+        let b2 = SIMD8<Float>(repeating: c.beta2), b2c = SIMD8<Float>(repeating: 1 - c.beta2)
+        let s1 = SIMD8<Float>(repeating: c.stepScale), s2 = SIMD8<Float>(repeating: c.varianceScale)
+        let e = SIMD8<Float>(repeating: c.eps)
         var i = 0
         while i + 8 <= n {
             let g = load8(grad + i)
@@ -50,9 +69,9 @@ public struct Adam: Sendable, Codable, Equatable {
         }
         while i < n {
             let g = grad[i]
-            m[i] = beta1 * m[i] + (1 - beta1) * g
-            v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            param[i] -= Float(c1) * lr * m[i] / ((v[i] * Float(c2)).squareRoot() + eps)
+            m[i] = c.beta1 * m[i] + (1 - c.beta1) * g
+            v[i] = c.beta2 * v[i] + (1 - c.beta2) * g * g
+            param[i] -= c.stepScale * m[i] / ((v[i] * c.varianceScale).squareRoot() + c.eps)
             i += 1
         }
     }

@@ -22,13 +22,14 @@ public typealias ConstFloatPtr = UnsafePointer<Float>
 }
 
 public enum Kernels {
-    /// x[r, c] = max(0, x[r, c] + bias[c]) in place, x is rows × cols. Returns Σ of the result (the L1 norm).
+    /// x[r, c] = max(0, x[r, c] + bias[c]) in place, x is rows × cols with row stride `ld` (default cols).
+    /// Returns Σ of the result (the L1 norm).
     @discardableResult
-    public static func addBiasReLU(_ x: FloatPtr, rows: Int, cols: Int, bias: ConstFloatPtr) -> Double {
+    public static func addBiasReLU(_ x: FloatPtr, rows: Int, cols: Int, ld: Int? = nil, bias: ConstFloatPtr) -> Double {
         var total: Double = 0
         let zero = SIMD8<Float>(repeating: 0)
         for r in 0..<rows {
-            let row = x + r * cols
+            let row = x + r * (ld ?? cols)
             var acc = SIMD8<Float>(repeating: 0)
             var j = 0
             while j + 8 <= cols {

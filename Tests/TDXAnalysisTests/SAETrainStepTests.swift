@@ -12,7 +12,7 @@ final class SAETrainStepTests: XCTestCase {
         let (rows, cols, ld) = (5, 13, 17)
         let bias = random(cols, &rng)
         var fast = random(rows * ld, &rng), naive = fast
-        let a = fast.withUnsafeMutableBufferPointer { SAEKernels.biasReLU($0.baseAddress!, ld: ld, rows: rows, cols: cols, bias: bias) }
+        let a = fast.withUnsafeMutableBufferPointer { Kernels.addBiasReLU($0.baseAddress!, rows: rows, cols: cols, ld: ld, bias: bias) }
         let b = SAEKernels.Naive.biasReLU(&naive, ld: ld, rows: rows, cols: cols, bias: bias)
         XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, b))
         XCTAssertEqual(fast, naive)
@@ -44,7 +44,7 @@ final class SAETrainStepTests: XCTestCase {
                 let g = random(rows * ldg, &rng)
                 p.withUnsafeMutableBufferPointer { pb in m.withUnsafeMutableBufferPointer { mb in v.withUnsafeMutableBufferPointer { vb in
                     SAEKernels.adam(pb.baseAddress!, m: mb.baseAddress!, v: vb.baseAddress!, ldp: ldp, grad: g, ldg: ldg,
-                                    rows: rows, cols: cols, AdamCoefficients(adam), unitRows: unitRows)
+                                    rows: rows, cols: cols, adam.coefficients, unitRows: unitRows)
                 } } }
                 SAEKernels.Naive.adam(&pn, m: &mn, v: &vn, ldp: ldp, grad: g, ldg: ldg, rows: rows, cols: cols, t: adam.t,
                                       lr: adam.lr, beta1: adam.beta1, beta2: adam.beta2, eps: adam.eps, unitRows: unitRows)
@@ -62,7 +62,7 @@ final class SAETrainStepTests: XCTestCase {
         adam.update(&p, grad: g, state: &state)
         pf.withUnsafeMutableBufferPointer { pb in mf.withUnsafeMutableBufferPointer { mb in vf.withUnsafeMutableBufferPointer { vb in
             SAEKernels.adam(pb.baseAddress!, m: mb.baseAddress!, v: vb.baseAddress!, ldp: 37, grad: g, ldg: 37, rows: 1, cols: 37,
-                            AdamCoefficients(adam), unitRows: false)
+                            adam.coefficients, unitRows: false)
         } } }
         XCTAssertEqual(pf, p); XCTAssertEqual(mf, state.m); XCTAssertEqual(vf, state.v)
     }

@@ -5,45 +5,7 @@ import TDXNumerics
 // matrices (leading dimension ≥ cols) so each thread touches only its own latents. Each has a naive twin in
 // `SAEKernels.Naive`, compared on odd shapes in SAEKernelTests.
 
-/// Adam's per-step constants, computed exactly as `Adam.update` does so both paths give identical bits.
-struct AdamCoefficients {
-    var beta1: Float, beta2: Float, eps: Float
-    /// lr / (1 − β₁ᵗ)
-    var stepScale: Float
-    /// 1 / (1 − β₂ᵗ)
-    var varianceScale: Float
-
-    init(_ adam: Adam) {
-        precondition(adam.t > 0, "call beginStep() first")
-        beta1 = adam.beta1; beta2 = adam.beta2; eps = adam.eps
-        stepScale = Float(1 / (1 - pow(Double(adam.beta1), Double(adam.t)))) * adam.lr
-        varianceScale = Float(1 / (1 - pow(Double(adam.beta2), Double(adam.t))))
-    }
-}
-
 enum SAEKernels {
-    /// h = max(0, h + bias) on a rows × cols block with row stride ld; returns Σ h.
-    static func biasReLU(_ h: FloatPtr, ld: Int, rows: Int, cols: Int, bias: ConstFloatPtr) -> Double {
-        var total = 0.0
-        let zero = SIMD8<Float>(repeating: 0)
-        for r in 0..<rows {
-            let row = h + r * ld
-            var acc = zero
-            var j = 0
-            while j + 8 <= cols {
-                let pre = load8(row + j) + load8(bias + j)
-                let v = pre.replacing(with: zero, where: pre .< zero)
-                store8(v, row + j)
-                acc += v
-                j += 8
-            }
-            var tail: Float = 0
-            while j < cols { let v = max(0, row[j] + bias[j]); row[j] = v; tail += v; j += 1 }
-            total += Double(acc.sum() + tail)
-        }
-        return total
-    }
-
     /// Back through ReLU plus L1 on a block: g = (h > 0) ? g + l1 : 0 in place, and sums[c] = Σ_r g[r, c]
     /// (rows added in order, as `Kernels.columnSums` does).
     static func reluBackwardL1(_ g: FloatPtr, ldg: Int, h: ConstFloatPtr, ldh: Int, rows: Int, cols: Int, l1: Float,
@@ -67,29 +29,10 @@ enum SAEKernels {
     /// With `unitRows` each updated row is then scaled to unit L2 norm while it is still in cache (the decoder
     /// constraint; same arithmetic as `Kernels.normaliseRows`).
     static func adam(_ param: FloatPtr, m: FloatPtr, v: FloatPtr, ldp: Int, grad: ConstFloatPtr, ldg: Int,
-                     rows: Int, cols: Int, _ c: AdamCoefficients, unitRows: Bool) {
-        let b1 = SIMD8<Float>(repeating: c.beta1), b1c = SIMD8<Float>(repeating: 1 - c.beta1)
-        let b2 = SIMD8<Float>(repeating: c.beta2), b2c = SIMD8<Float>(repeating: 1 - c.beta2)
-        let s1 = SIMD8<Float>(repeating: c.stepScale), s2 = SIMD8<Float>(repeating: c.varianceScale)
-        let e = SIMD8<Float>(repeating: c.eps)
+                     rows: Int, cols: Int, _ c: Adam.Coefficients, unitRows: Bool) {
         for r in 0..<rows {
-            let p = param + r * ldp, mr = m + r * ldp, vr = v + r * ldp, g = grad + r * ldg
-            var j = 0
-            while j + 8 <= cols {
-                let gj = load8(g + j)
-                let mj = b1 * load8(mr + j) + b1c * gj
-                let vj = b2 * load8(vr + j) + b2c * gj * gj
-                store8(mj, mr + j); store8(vj, vr + j)
-                store8(load8(p + j) - s1 * mj / (sqrtNonNegative(vj * s2) + e), p + j)
-                j += 8
-            }
-            while j < cols {
-                let gj = g[j]
-                mr[j] = c.beta1 * mr[j] + (1 - c.beta1) * gj
-                vr[j] = c.beta2 * vr[j] + (1 - c.beta2) * gj * gj
-                p[j] -= c.stepScale * mr[j] / ((vr[j] * c.varianceScale).squareRoot() + c.eps)
-                j += 1
-            }
+            let p = param + r * ldp
+            Adam.step(p, grad: grad + r * ldg, m: m + r * ldp, v: v + r * ldp, count: cols, c)
             if unitRows { Kernels.normaliseRow(p, count: cols) }
         }
     }

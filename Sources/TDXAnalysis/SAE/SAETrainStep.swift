@@ -99,7 +99,7 @@ enum SAETrainStep {
     static func run(_ params: inout SAEParameters, moments: SAEMoments, config: SAEConfig, adam: Adam, ws: SAEWorkspace,
                     scratch: SAEStepScratch, rows: Int) -> SAELoss {
         let (d, s, P) = (config.dIn, config.dSAE, scratch.parts)
-        let coeffs = AdamCoefficients(adam)
+        let coeffs = adam.coefficients
         let scale = 2 / Float(rows), l1Grad = config.l1Coefficient / Float(rows)
         let topK: Int? = { if case let .topK(k) = config.activation { return k } else { return nil } }()
         let rowParts = SAEStepScratch.split(rows, parts: P, align: 1)
@@ -115,7 +115,7 @@ enum SAETrainStep {
                 let S = scratch.latentSlices[t]
                 BLAS.sgemm(.none, .none, m: rows, n: S.count, k: d, a: x, lda: d, b: p.wEnc + S.lowerBound, ldb: s,
                            c: h + S.lowerBound, ldc: s)
-                sums[2 * t + 1] = SAEKernels.biasReLU(h + S.lowerBound, ld: s, rows: rows, cols: S.count,
+                sums[2 * t + 1] = Kernels.addBiasReLU(h + S.lowerBound, rows: rows, cols: S.count, ld: s,
                                                       bias: p.bEnc + S.lowerBound)
             }
 
