@@ -3,12 +3,30 @@ import Foundation
 
 /// Row-wise numeric kernels of the forward pass.
 enum Kernels {
-    /// y[n × m] = x[n × k] · W[m × k]ᵀ + beta·y  (W row-major [out × in], as stored).
+    /// y[n × m] = x[n × k] · W[m × k]ᵀ + beta·y  (W row-major [out × in], as stored). With threads > 1 the
+    /// product is split along its longer side into one single-threaded BLAS call per thread; the caller keeps
+    /// OpenBLAS itself at one thread (see `LanguageModel.forward`).
     static func linear(_ x: UnsafePointer<Float>, rows n: Int, inDim k: Int, _ w: UnsafePointer<Float>, outDim m: Int,
-                       _ y: UnsafeMutablePointer<Float>, ldx: Int? = nil, ldy: Int? = nil, beta: Float = 0) {
+                       _ y: UnsafeMutablePointer<Float>, ldx: Int? = nil, ldy: Int? = nil, beta: Float = 0, threads: Int = 1) {
         guard n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(m), Int32(k), 1,
-                    x, Int32(ldx ?? k), w, Int32(k), beta, y, Int32(ldy ?? m))
+        let ldx = ldx ?? k, ldy = ldy ?? m
+        @Sendable func gemm(_ rows: Int, _ cols: Int, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(cols), Int32(k), 1,
+                        xp, Int32(ldx), wp, Int32(k), beta, yp, Int32(ldy))
+        }
+        let parts = n * m * k < 1 << 20 ? 1 : threads
+        guard parts > 1 else { gemm(n, m, x, w, y); return }
+        let xs = SendablePointer(UnsafeMutablePointer(mutating: x)), ws = SendablePointer(UnsafeMutablePointer(mutating: w))
+        let ys = SendablePointer(y)
+        if n >= m {
+            parallelRows(n, parts: parts) { r in gemm(r.count, m, xs.p + r.lowerBound * ldx, ws.p, ys.p + r.lowerBound * ldy) }
+        } else {
+            // Output columns in multiples of 16, the width of OpenBLAS's AVX-512 micro-kernel.
+            parallelRows((m + 15) / 16, parts: parts) { b in
+                let c0 = b.lowerBound * 16, c1 = min(m, b.upperBound * 16)
+                gemm(n, c1 - c0, xs.p, ws.p + c0 * k, ys.p + c0)
+            }
+        }
     }
 
     /// Naive reference for `linear` (tests).

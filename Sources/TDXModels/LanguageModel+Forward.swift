@@ -19,6 +19,11 @@ extension LanguageModel {
         let N = rowStart[S]
         let startPos = caches.map { $0?.count ?? 0 }
         let threads = Self.threads
+        // The pass splits its own work over `threads` and runs BLAS single-threaded inside it: OpenBLAS's pool
+        // threads spin (sched_yield) between its calls, which on 2 cores took a fifth of a rollout.
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(blasThreads) }
 
         // x [N × d]: the residual stream of every new token of every sequence, back to back.
         var x = [Float](repeating: 0, count: N * d)
@@ -63,18 +68,15 @@ extension LanguageModel {
                     }
                 } }
             }
-            for s in 0..<S {
-                let n = r.sequences[s].count, r0 = rowStart[s], P = startPos[s]
-                // Keys/values of the whole sequence so far: the cache (extended) or this pass's rows.
-                if let cache = caches[s] {
-                    for i in 0..<n {
-                        let o = (r0 + i) * qkvDim
-                        cache.keys[l] += qkv[(o + H * hd)..<(o + H * hd + kvDim)]
-                        cache.values[l] += qkv[(o + H * hd + kvDim)..<(o + qkvDim)]
-                    }
+            // Keys/values of this block join each sequence's cache before any query reads them.
+            for s in 0..<S { if let cache = caches[s] {
+                for i in 0..<r.sequences[s].count {
+                    let o = (rowStart[s] + i) * qkvDim
+                    cache.keys[l] += qkv[(o + H * hd)..<(o + H * hd + kvDim)]
+                    cache.values[l] += qkv[(o + H * hd + kvDim)..<(o + qkvDim)]
                 }
-                attend(qkv: qkv, qRow0: r0, n: n, prefix: P, cache: caches[s], block: l, out: &att)
-            }
+            } }
+            attend(qkv: qkv, rowStart: rowStart, prefix: startPos, caches: caches, block: l, out: &att)
             // x += att·Woᵀ
             B.wo.apply(att, rows: N, &x, accumulate: true)
             // MLP in row chunks: x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
@@ -115,82 +117,80 @@ extension LanguageModel {
         if !needAll { return ForwardResult(logits: r.sequences.map { _ in [] }, residuals: residuals) }
         for (s, cache) in caches.enumerated() { cache?.count += r.sequences[s].count }
 
-        // Logits only at requested rows: [M × V] = norm(x[rows])·Eᵀ
-        var logits: [[Float]] = []
+        // Logits only at requested rows, all sequences in one product (each call streams the whole
+        // [V × d] matrix through memory): [M × V] = norm(x[rows])·Eᵀ.
         let V = c.vocabSize
-        for s in 0..<S {
-            let ps = r.logitPositions[s]
-            if ps.isEmpty { logits.append([]); continue }
-            var rows = [Float](repeating: 0, count: ps.count * d)
-            for (i, p) in ps.enumerated() {
-                let src = (rowStart[s] + p - startPos[s]) * d
-                for j in 0..<d { rows[i * d + j] = x[src + j] }
-            }
-            var normed = rows
-            Kernels.rmsNorm(rows, W.outputNorm, rows: ps.count, dim: d, eps: c.rmsEps, &normed)
-            var out = [Float](repeating: 0, count: ps.count * V)
-            Kernels.linear(normed, rows: ps.count, inDim: d, W.output ?? W.embedding, outDim: V, &out)
-            logits.append(out)
-        }
+        let counts = r.logitPositions.map(\.count), M = counts.reduce(0, +)
+        var rows = [Float](repeating: 0, count: M * d)   // [M × d]
+        var m = 0
+        for s in 0..<S { for p in r.logitPositions[s] {
+            let src = (rowStart[s] + p - startPos[s]) * d
+            for j in 0..<d { rows[m * d + j] = x[src + j] }
+            m += 1
+        } }
+        var normed = rows
+        Kernels.rmsNorm(rows, W.outputNorm, rows: M, dim: d, eps: c.rmsEps, &normed)
+        var out = [Float](repeating: 0, count: M * V)    // [M × V]
+        Kernels.linear(normed, rows: M, inDim: d, W.output ?? W.embedding, outDim: V, &out, threads: threads)
+        var logits: [[Float]] = []
+        m = 0
+        for n in counts { logits.append(Array(out[(m * V)..<((m + n) * V)])); m += n }
         return ForwardResult(logits: logits, residuals: residuals)
     }
 
-    /// Causal attention of one sequence's n new query rows over its P + n keys, head by head (GQA: query
-    /// head h reads KV head h / (H/KV)). Writes att rows [n × H·hd].
-    private func attend(qkv: [Float], qRow0 r0: Int, n: Int, prefix P: Int, cache: KVCache?, block l: Int,
-                        out att: inout [Float]) {
-        if let cache {
-            cache.keys[l].withUnsafeBufferPointer { kp in
-                cache.values[l].withUnsafeBufferPointer { vp in
-                    attend(qkv: qkv, qRow0: r0, n: n, prefix: P, keys: kp.baseAddress!, values: vp.baseAddress!,
-                           ld: config.kvHeadCount * config.headDim, out: &att)
-                }
-            }
-        } else {
-            qkv.withUnsafeBufferPointer { qp in
-                let k = qp.baseAddress! + r0 * config.qkvDim + config.headCount * config.headDim
-                attend(qkv: qkv, qRow0: r0, n: n, prefix: P, keys: k, values: k + config.kvHeadCount * config.headDim,
-                       ld: config.qkvDim, out: &att)
-            }
-        }
-    }
-
-    /// keys/values: [T × KV·hd] with row stride ld. Queries go in blocks of 64 rows, each against only
-    /// the keys it can see, so the causal half of the score matrix is never computed. Heads are split
-    /// across threads, each running single-threaded BLAS on its own score buffer: many small products
-    /// parallelise better this way than inside BLAS.
-    private func attend(qkv: [Float], qRow0 r0: Int, n: Int, prefix P: Int, keys: UnsafePointer<Float>,
-                        values: UnsafePointer<Float>, ld: Int, out att: inout [Float]) {
+    /// Causal attention of every sequence's new query rows over its prefix plus new keys (GQA: query head h
+    /// reads KV head h / (H/KV)); writes att rows [N × H·hd]. The work is cut into tasks of (sequence, head,
+    /// block of 64 query rows), each against only the keys its rows can see, so the causal half of the score
+    /// matrix is never computed; threads take tasks in turn, each with its own score buffer and
+    /// single-threaded BLAS.
+    private func attend(qkv: [Float], rowStart: [Int], prefix: [Int], caches: [KVCache?], block l: Int, out att: inout [Float]) {
         let c = config
         let hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, qkvDim = c.qkvDim
         let scale = 1 / Float(hd).squareRoot()
         let qb = 64
-        let workers = min(Self.threads, H)
-        let blasThreads = openblas_get_num_threads()
-        if workers > 1 { openblas_set_num_threads(1) }
-        defer { if workers > 1 { openblas_set_num_threads(blasThreads) } }
+        struct Task { let s, h, i0, m, T: Int }
+        var list: [Task] = []
+        for s in 0..<(rowStart.count - 1) {
+            let n = rowStart[s + 1] - rowStart[s]
+            for h in 0..<H { for i0 in stride(from: 0, to: n, by: qb) {
+                let m = min(qb, n - i0)
+                list.append(Task(s: s, h: h, i0: i0, m: m, T: prefix[s] + i0 + m))
+            } }
+        }
+        let tasks = list
+        let work = tasks.reduce(0) { $0 + $1.m * $1.T }
+        let parts = work * hd < 1 << 18 ? 1 : min(Self.threads, tasks.count)
         qkv.withUnsafeBufferPointer { qbuf in
             att.withUnsafeMutableBufferPointer { abuf in
                 let qp = SendablePointer(UnsafeMutablePointer(mutating: qbuf.baseAddress!)), ap = SendablePointer(abuf.baseAddress!)
-                let kp = SendablePointer(UnsafeMutablePointer(mutating: keys)), vp = SendablePointer(UnsafeMutablePointer(mutating: values))
-                Kernels.parallelRows(H, parts: workers) { heads in
-                    let sc = UnsafeMutablePointer<Float>.allocate(capacity: min(n, qb) * (P + n))   // [qb × T_visible]
-                    defer { sc.deallocate() }
-                    for h in heads {
-                        let g = h / (H / KV)
-                        var i0 = 0
-                        while i0 < n {
-                            let m = min(qb, n - i0), T = P + i0 + m
-                            // scores[m × T] = q_h[i0..<i0+m] · k_g[0..<T]ᵀ / √hd
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(T), Int32(hd), scale,
-                                        qp.p + (r0 + i0) * qkvDim + h * hd, Int32(qkvDim), kp.p + g * hd, Int32(ld),
-                                        0, sc, Int32(T))
-                            for i in 0..<m { Kernels.softmaxPrefixSIMD(sc + i * T, valid: P + i0 + i + 1, count: T) }
-                            // att_h[m × hd] = scores[m × T] · v_g[0..<T]
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hd), Int32(T), 1,
-                                        sc, Int32(T), vp.p + g * hd, Int32(ld),
-                                        0, ap.p + (r0 + i0) * H * hd + h * hd, Int32(H * hd))
-                            i0 += m
+                Kernels.parallelRows(parts, parts: parts) { workers in
+                    for w in workers {
+                        let mine = stride(from: w, to: tasks.count, by: parts).map { tasks[$0] }
+                        let sc = UnsafeMutablePointer<Float>.allocate(capacity: mine.map { $0.m * $0.T }.max() ?? 1)   // [m × T]
+                        defer { sc.deallocate() }
+                        for t in mine {
+                            let g = t.h / (H / KV), r0 = rowStart[t.s], P = prefix[t.s]
+                            // keys/values: [T × KV·hd] with row stride ld, from the cache or this pass's rows.
+                            func run(_ keys: UnsafePointer<Float>, _ values: UnsafePointer<Float>, ld: Int) {
+                                // scores[m × T] = q_h[i0..<i0+m] · k_g[0..<T]ᵀ / √hd
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t.m), Int32(t.T), Int32(hd), scale,
+                                            qp.p + (r0 + t.i0) * qkvDim + t.h * hd, Int32(qkvDim), keys + g * hd, Int32(ld),
+                                            0, sc, Int32(t.T))
+                                for i in 0..<t.m { Kernels.softmaxPrefixSIMD(sc + i * t.T, valid: P + t.i0 + i + 1, count: t.T) }
+                                // att_h[m × hd] = scores[m × T] · v_g[0..<T]
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t.m), Int32(hd), Int32(t.T), 1,
+                                            sc, Int32(t.T), values + g * hd, Int32(ld),
+                                            0, ap.p + (r0 + t.i0) * H * hd + t.h * hd, Int32(H * hd))
+                            }
+                            if let cache = caches[t.s] {
+                                let keys = cache.keys[l], values = cache.values[l]   // read-only while tasks run
+                                keys.withUnsafeBufferPointer { kp in values.withUnsafeBufferPointer { vp in
+                                    run(kp.baseAddress!, vp.baseAddress!, ld: KV * hd)
+                                } }
+                            } else {
+                                let k = UnsafePointer(qp.p + r0 * qkvDim + H * hd)
+                                run(k, k + KV * hd, ld: qkvDim)
+                            }
                         }
                     }
                 }

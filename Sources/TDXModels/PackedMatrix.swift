@@ -41,7 +41,7 @@ public struct PackedMatrix: Sendable {
                                    y, ldy: ldy ?? outDim, accumulate: accumulate, threads: threads)
             } else {
                 Kernels.linear(x, rows: n, inDim: inDim, w.baseAddress!, outDim: outDim, y, ldx: ldx, ldy: ldy,
-                               beta: accumulate ? 1 : 0)
+                               beta: accumulate ? 1 : 0, threads: threads)
             }
         }
     }

@@ -33,6 +33,44 @@ final class ForwardTests: XCTestCase {
         }
     }
 
+    /// The threaded split (by rows when n ≥ m, else by 16-wide column blocks) gives the same bits as one call.
+    func testThreadedLinearEqualsOneCallOnOddShapes() {
+        var rng = SeededRNG(seed: 2)
+        for (n, k, m) in [(300, 70, 45), (7, 130, 1000), (129, 33, 129), (40, 600, 41)] {
+            let x = (0..<(n * k)).map { _ in Float(rng.normal()) }, w = (0..<(m * k)).map { _ in Float(rng.normal()) }
+            var one = [Float](repeating: 0, count: n * m), two = one
+            Kernels.linear(x, rows: n, inDim: k, w, outDim: m, &one, threads: 1)
+            Kernels.linear(x, rows: n, inDim: k, w, outDim: m, &two, threads: 2)
+            XCTAssertEqual(one, two, "\(n)×\(k)×\(m)")
+            assertClose(two, Kernels.linearNaive(x, rows: n, inDim: k, w, outDim: m), 1e-5)
+        }
+    }
+
+    /// Long enough that attention runs as threaded tasks: a cached and an uncached sequence in one batch give
+    /// the same bits with 1 and 3 threads, and match each sequence run alone.
+    func testThreadedAttentionEqualsSerial() throws {
+        let m = try Self.tiny()
+        var rng = SeededRNG(seed: 3)
+        let long = (0..<260).map { _ in rng.int(below: 300) }, other = (0..<190).map { _ in rng.int(below: 300) }
+        func run(threads: Int) throws -> ForwardResult {
+            let saved = LanguageModel.threads
+            LanguageModel.threads = threads
+            defer { LanguageModel.threads = saved }
+            let cache = KVCache(config: m.config)
+            _ = try m.forward(ForwardRequest(sequences: [Array(long[0..<70])], logitPositions: [[]]), caches: [cache])
+            return try m.forward(ForwardRequest(sequences: [Array(long[70...]), other], logitPositions: [[70, 170, 259], [5, 189]],
+                                                captureBlocks: [0, 1], capturePositions: [[75, 259], [0, 189]]),
+                                 caches: [cache, nil])
+        }
+        let serial = try run(threads: 1), threaded = try run(threads: 3)
+        XCTAssertEqual(serial.logits, threaded.logits)
+        XCTAssertEqual(serial.residuals, threaded.residuals)
+        let alone = try m.forward(ForwardRequest(sequences: [other], logitPositions: [[5, 189]], captureBlocks: [0, 1],
+                                                 capturePositions: [[0, 189]]))
+        assertClose(threaded.logits[1], alone.logits[0], 1e-5)
+        assertClose(threaded.residuals[1], alone.residuals[0], 1e-5)
+    }
+
     func testKVCacheIncrementalEqualsFullRecompute() throws {
         let m = try Self.tiny()
         let seq = [3, 99, 260, 17, 45, 200, 8, 150, 42, 11]
