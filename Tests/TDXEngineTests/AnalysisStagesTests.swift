@@ -150,6 +150,17 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertEqual(a.present, [2, 1])
     }
 
+    /// A lesion re-run on some experiments is compared with intact over those experiments' rows only.
+    func testGeometryRowsOfSomeExperiments() {
+        let rows = ActivationRows(experiment: [0, 0, 1, 2, 2, 1], event: [1, 2, 3, 4, 5, 6], position: [10, 11, 12, 13, 14, 15])
+        let x: [Float] = (0..<12).map(Float.init)   // d = 2
+        let (fx, fr) = GeometryStage.rows(x, rows, d: 2, of: [1, 2])
+        XCTAssertEqual(fr.experiment, [1, 2, 2, 1])
+        XCTAssertEqual(fr.event, [3, 4, 5, 6])
+        XCTAssertEqual(fr.position, [12, 13, 14, 15])
+        XCTAssertEqual(fx, [4, 5, 6, 7, 8, 9, 10, 11])
+    }
+
     // MARK: through the executor
 
     /// sae[1], sae[2] → correlate → geometry with layer = peak(sr_td_error) through the real executor and store.

@@ -81,6 +81,33 @@ final class FormatAndHashTests: XCTestCase {
         XCTAssertEqual(d0.count, 64)
     }
 
+    /// An intervene block that names its variable once uses it for the layer, latent and control it leaves out.
+    func testInterveneDefaultsFollowTheNamedVariable() throws {
+        let r = checkText("""
+            tdx 1
+            task graph {}
+            agent sr {}
+            agent transition {}
+            sae {}
+            correlate { with = [sr_td_error, transition] }
+            intervene a { latent = top(sr_td_error) }
+            intervene b { layer = 1  latent = 2  control = none }
+            intervene c { layer = 3  control = lowest(transition) }
+
+            """)
+        let spec = try XCTUnwrap(r.spec, "\(r.diagnostics)")
+        func canon(_ block: String, _ key: String) -> String? {
+            spec.blocks.first { $0.kind == "intervene" && $0.name == block }?.params.first { $0.name == key }?.value.canonical
+        }
+        XCTAssertEqual(canon("a", "layer"), "peak(sr_td_error)")
+        XCTAssertEqual(canon("a", "control"), "lowest(sr_td_error)")
+        XCTAssertEqual(canon("b", "layer"), "1")
+        XCTAssertEqual(canon("b", "latent"), "2")
+        XCTAssertEqual(canon("b", "control"), "none")
+        XCTAssertEqual(canon("c", "latent"), "top(transition)")
+        XCTAssertEqual(canon("c", "layer"), "3")
+    }
+
     func testCanonicalFloats() {
         XCTAssertEqual(Value.canonicalFloat(1e-5), "1e-5")
         XCTAssertEqual(Value.canonicalFloat(0.99), "0.99")

@@ -67,7 +67,7 @@ public struct GeometryResult: Codable, Sendable, Equatable {
 /// occurrences of each node, compare nodes by a distance, embed by metric MDS, score the communities.
 struct GeometryStage: StageBody {
     let kind = StageKind.geometry
-    let codeVersion = 1
+    let codeVersion = 2
 
     /// Blobs an `intervene[…]` artifact is expected to hold for geometry: the lesioned run's activations at
     /// block L, laid out as `activations[L]`'s `x` and `rows`.
@@ -76,6 +76,16 @@ struct GeometryStage: StageBody {
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map(geometry)
+    }
+
+    /// The rows of x [rows × d] that belong to the given experiments, in order.
+    static func rows(_ x: [Float], _ rows: ActivationRows, d: Int, of experiments: Set<Int>) -> ([Float], ActivationRows) {
+        var fx: [Float] = [], fr = ActivationRows(experiment: [], event: [], position: [])
+        for i in 0..<rows.count where experiments.contains(rows.experiment[i]) {
+            fx += x[(i * d)..<((i + 1) * d)]
+            fr.experiment.append(rows.experiment[i]); fr.event.append(rows.event[i]); fr.position.append(rows.position[i])
+        }
+        return (fx, fr)
     }
 
     func geometry(_ ctx: StageContext) throws -> StageOutput {
@@ -114,7 +124,28 @@ struct GeometryStage: StageBody {
             return (x, rows.count > 0 ? x.count / rows.count : 0)
         }
         var out = StageOutput()
-        let act = try ctx.activations(actID)
+        var act = try ctx.activations(actID)
+        // The lesioned run's activations, when the intervention stored them for this block.
+        var lesioned: (x: [Float], rows: ActivationRows)?
+        var note: String?
+        let lesionID = ctx.inputs(of: .intervene).first
+        if let lesionID {
+            let blobs = Self.lesionedBlobs(layer: layer)
+            let names = Set(try ctx.store.artifact(try ctx.inputKey(lesionID))?.blobs.map(\.name) ?? [])
+            if names.contains(blobs.x) && names.contains(blobs.rows) {
+                lesioned = (try ctx.inputFloats(lesionID, blobs.x), try ActivationRows.decode(try ctx.inputString(lesionID, blobs.rows)))
+            } else {
+                note = "\(lesionID) stores no lesioned activations for block \(layer) (blobs \(blobs.x), \(blobs.rows))"
+            }
+        }
+        // A lesion that re-ran only some experiments is compared with intact over the same experiments.
+        if let l = lesioned {
+            let subset = Set(l.rows.experiment)
+            if !subset.isEmpty && subset.count < Set(act.rows.experiment).count {
+                (act.x, act.rows) = Self.rows(act.x, act.rows, d: act.d, of: subset)
+                note = "intact and lesioned both over the \(subset.count) experiments \(lesionID ?? "the lesion") re-ran"
+            }
+        }
         let f = features(act.x, act.rows)
         guard let intact = GeometryCore.map(features: f.values, cols: f.cols, rows: act.rows, experiments: rollout.experiments,
                                             options: options, distanceBlob: "distance.intact", output: &out) else {
@@ -124,19 +155,13 @@ struct GeometryStage: StageBody {
 
         var result = GeometryResult(layer: layer, layerChoice: layerValue.canonical, peakR: peakR, source: source,
                                     distance: options.distance.rawValue, skip: options.skip, intact: intact)
-        if let lesionID = ctx.inputs(of: .intervene).first {
-            result.lesion = lesionID
-            let blobs = Self.lesionedBlobs(layer: layer)
-            let names = Set(try ctx.store.artifact(try ctx.inputKey(lesionID))?.blobs.map(\.name) ?? [])
-            if names.contains(blobs.x) && names.contains(blobs.rows) {
-                let rows = try ActivationRows.decode(try ctx.inputString(lesionID, blobs.rows))
-                let lf = features(try ctx.inputFloats(lesionID, blobs.x), rows)
-                result.lesioned = GeometryCore.map(features: lf.values, cols: lf.cols, rows: rows, experiments: rollout.experiments,
-                                                   options: options, distanceBlob: "distance.lesioned", output: &out)
-                if result.lesioned == nil { result.note = "the lesioned run has fewer than three nodes after the skipped steps" }
-            } else {
-                result.note = "\(lesionID) stores no lesioned activations for block \(layer) (blobs \(blobs.x), \(blobs.rows))"
-            }
+        result.lesion = lesionID
+        result.note = note
+        if let l = lesioned {
+            let lf = features(l.x, l.rows)
+            result.lesioned = GeometryCore.map(features: lf.values, cols: lf.cols, rows: l.rows, experiments: rollout.experiments,
+                                               options: options, distanceBlob: "distance.lesioned", output: &out)
+            if result.lesioned == nil { result.note = "the lesioned run has fewer than three nodes after the skipped steps" }
         }
         ctx.progress.update(2, of: 2)
         out.json("geometry", try result.encoded())

@@ -242,14 +242,24 @@ struct Resolver {
             }
             if let rp = checkEntry(e, p, lets: lets) { params[p.name] = rp }
         }
+        let derived = schema.name == "intervene" ? Self.interveneDefaults(written: params) : [:]
         let ordered = schema.params.filter { $0.applies(toKind: subKind) }.map { p -> ResolvedParam in
             if p.name == "kind", let subKind, params["kind"] == nil {
                 return ResolvedParam(name: "kind", value: .symbol(subKind), sweep: nil, range: .none)
             }
-            return params[p.name] ?? ResolvedParam(name: p.name, value: p.defaultValue, sweep: nil, range: .none)
+            return params[p.name] ?? ResolvedParam(name: p.name, value: derived[p.name] ?? p.defaultValue, sweep: nil, range: .none)
         }
         let name = b.label?.text ?? (subKind ?? schema.name)
         return ResolvedBlock(kind: schema.name, name: name, subKind: subKind, params: ordered, range: b.range)
+    }
+
+    /// An intervene block that names a variable once (`latent = top(sr_td_error)`) gets that variable, not
+    /// td_error, in the `layer`, `latent` and `control` it leaves unwritten.
+    static func interveneDefaults(written: [String: ResolvedParam]) -> [String: Value] {
+        let named = ["latent", "layer", "control"].lazy.compactMap { written[$0]?.value }
+            .first { ["top", "peak", "lowest"].contains($0.head ?? "") }
+        guard let v = named?.arguments.first?.symbolValue else { return [:] }
+        return ["layer": .call("peak", [.symbol(v)]), "latent": .call("top", [.symbol(v)]), "control": .call("lowest", [.symbol(v)])]
     }
 
     private func addImplicitBlocks(_ spec: inout ResolvedSpec) {
