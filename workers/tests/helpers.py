@@ -263,6 +263,22 @@ def tiny_vocab():
 TINY = dict(blocks=3, d=32, heads=4, kv=2, ffn=48, context=64)
 
 
+def save_tiny_hf_tokenizer(directory):
+    """The tiny byte-level BPE vocabulary as a Hugging Face fast tokenizer saved in directory (needs
+    transformers and tokenizers); returns the tokenizer and its vocabulary size."""
+    import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    tokens, _, merges = tiny_vocab()
+    bpe = models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ")) for m in merges])
+    tk = Tokenizer(bpe)
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tk.decoder = decoders.ByteLevel()
+    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<|bos|>", eos_token="<|eos|>")
+    transformers.utils.logging.disable_progress_bar()
+    tok.save_pretrained(directory)
+    return tok, len(tokens)
+
+
 def tiny_model(path, seed=0, tied=True, types=None, pre="gpt2", add_bos=True, rope_freqs=False):
     """Writes a tiny random Llama GGUF; returns {name: float32 array as stored (after quantisation)}.
 

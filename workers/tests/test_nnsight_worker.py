@@ -11,7 +11,8 @@ import sys
 import tempfile
 import unittest
 
-from tests.helpers import NNSIGHT_WORKER, NUMPY_WORKER, TINY, PayloadWriter, WorkerProcess, floats, have_numpy, tiny_model, tiny_vocab
+from tests.helpers import (NNSIGHT_WORKER, NUMPY_WORKER, TINY, PayloadWriter, WorkerProcess, floats, have_numpy,
+                           save_tiny_hf_tokenizer, tiny_model)
 
 
 def _probe():
@@ -38,17 +39,9 @@ def gguf_to_hf_rows(w, heads):
 def write_hf_model(directory, W):
     import torch
     import transformers
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    tokens, _, merges = tiny_vocab()
     c = TINY
-    bpe = models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ")) for m in merges])
-    tk = Tokenizer(bpe)
-    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tk.decoder = decoders.ByteLevel()
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<|bos|>", eos_token="<|eos|>")
-    transformers.utils.logging.disable_progress_bar()
-    tok.save_pretrained(directory)
-    cfg = transformers.LlamaConfig(vocab_size=len(tokens), hidden_size=c["d"], intermediate_size=c["ffn"],
+    _, vocab = save_tiny_hf_tokenizer(directory)
+    cfg = transformers.LlamaConfig(vocab_size=vocab, hidden_size=c["d"], intermediate_size=c["ffn"],
                                    num_hidden_layers=c["blocks"], num_attention_heads=c["heads"],
                                    num_key_value_heads=c["kv"], head_dim=c["d"] // c["heads"],
                                    max_position_embeddings=c["context"], rms_norm_eps=1e-5, rope_theta=10000.0,

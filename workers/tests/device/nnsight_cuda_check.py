@@ -46,7 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKERS = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, WORKERS)
 
-from tests.helpers import NNSIGHT_WORKER, PayloadWriter, WorkerProcess, floats, tiny_vocab  # noqa: E402
+from tests.helpers import NNSIGHT_WORKER, PayloadWriter, WorkerProcess, floats, save_tiny_hf_tokenizer  # noqa: E402
 
 BLOCKS, D, HEADS, KV, FFN, VOCAB, CONTEXT = 4, 128, 8, 2, 256, 288, 128
 WIDTH = 512
@@ -79,15 +79,7 @@ if _next:
 # MARK: the model and the reference
 
 def write_model(directory, seed=0):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    tokens, _, merges = tiny_vocab()
-    bpe = models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ")) for m in merges])
-    tk = Tokenizer(bpe)
-    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    tk.decoder = decoders.ByteLevel()
-    tok = transformers.PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<|bos|>", eos_token="<|eos|>")
-    transformers.utils.logging.disable_progress_bar()
-    tok.save_pretrained(directory)
+    tok, _ = save_tiny_hf_tokenizer(directory)
     cfg = transformers.LlamaConfig(vocab_size=VOCAB, hidden_size=D, intermediate_size=FFN, num_hidden_layers=BLOCKS,
                                    num_attention_heads=HEADS, num_key_value_heads=KV, head_dim=D // HEADS,
                                    max_position_embeddings=CONTEXT, rms_norm_eps=1e-5, rope_theta=10000.0,
