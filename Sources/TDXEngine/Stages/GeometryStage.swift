@@ -133,17 +133,16 @@ struct GeometryStage: StageBody {
             let blobs = Self.lesionedBlobs(layer: layer)
             let names = Set(try ctx.store.artifact(try ctx.inputKey(lesionID))?.blobs.map(\.name) ?? [])
             if names.contains(blobs.x) && names.contains(blobs.rows) {
-                lesioned = (try ctx.inputFloats(lesionID, blobs.x), try ActivationRows.decode(try ctx.inputString(lesionID, blobs.rows)))
+                let rows = try ActivationRows.decode(try ctx.inputString(lesionID, blobs.rows))
+                lesioned = (try ctx.inputFloats(lesionID, blobs.x), rows)
+                // A lesion that re-ran only some experiments is compared with intact over the same experiments.
+                let subset = Set(rows.experiment)
+                if !subset.isEmpty && subset.count < Set(act.rows.experiment).count {
+                    (act.x, act.rows) = Self.rows(act.x, act.rows, d: act.d, of: subset)
+                    note = "intact and lesioned both over the \(subset.count) experiments \(lesionID) re-ran"
+                }
             } else {
                 note = "\(lesionID) stores no lesioned activations for block \(layer) (blobs \(blobs.x), \(blobs.rows))"
-            }
-        }
-        // A lesion that re-ran only some experiments is compared with intact over the same experiments.
-        if let l = lesioned {
-            let subset = Set(l.rows.experiment)
-            if !subset.isEmpty && subset.count < Set(act.rows.experiment).count {
-                (act.x, act.rows) = Self.rows(act.x, act.rows, d: act.d, of: subset)
-                note = "intact and lesioned both over the \(subset.count) experiments \(lesionID ?? "the lesion") re-ran"
             }
         }
         let f = features(act.x, act.rows)
