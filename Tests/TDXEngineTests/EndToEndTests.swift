@@ -135,4 +135,66 @@ final class EndToEndTests: XCTestCase {
             XCTAssertNotNil(byName["latent"]?[b])
         }
     }
+
+    /// Grid World's paper lesion (§7, Fig 4D): `top(td_error, n)` over several blocks edits the n latents with
+    /// the highest |r| (each in its own block, read from the correlate stages' r vectors), and each gets a
+    /// distinct control latent of its own block.
+    func testSeveralLatentsAcrossBlocks() throws {
+        guard (try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m")) != nil else {
+            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
+        }
+        let sb = try Sandbox()
+        let path = try sb.write("""
+            tdx 1
+            seed = 5
+            task grid_world { experiments = 2  episodes = 3  size = 3  max_steps = 10  control = none }
+            agent q_learning {}
+            activations { layers = [1, 4, 8] }
+            sae { expansion = 1  epochs = 1 }
+            correlate { with = [td_error]  null = none  bootstrap = 0 }
+            intervene lesion { layer = 4..8  latent = top(td_error, 3)  edit = zero  control = lowest(td_error) }
+            report {}
+
+            """)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let store = try Store(path: sb.cache)
+        let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        let targets = try XCTUnwrap(iv.targets)
+        XCTAssertEqual(targets.count, 3)
+
+        // The three highest |r| over blocks 4 and 8 (block 1 is not in the pool), in that order.
+        var all: [(block: Int, latent: Int, r: Float)] = []
+        var r: [Int: [Float]] = [:]
+        for b in [4, 8] {
+            let key = plan.graph[id: "correlate[\(b)]"]!.key
+            let c = try CorrelationResult.decode(try store.readString(key: key, blob: "correlations"))
+            let v = try XCTUnwrap(c.variable("td_error"))
+            r[b] = try store.readFloats(key: key, blob: v.rBlob)
+            all += r[b]!.enumerated().map { (b, $0.offset, $0.element) }
+            if let t = targets.first(where: { $0.block == b }) { XCTAssertEqual(t.control, v.controlLatent, "first control of block \(b)") }
+        }
+        let expected = all.sorted { (abs($0.r), -$0.block, -$0.latent) > (abs($1.r), -$1.block, -$1.latent) }.prefix(3)
+        XCTAssertEqual(targets.map(\.block), expected.map(\.block))
+        XCTAssertEqual(targets.map(\.latent), expected.map(\.latent))
+        XCTAssertEqual(targets.map(\.r), expected.map { Double($0.r) })
+        XCTAssertEqual(iv.layer, targets[0].block)
+        XCTAssertEqual(iv.latent, targets[0].latent)
+        // Controls: in the same block, never an edited latent, never the same one twice in a block.
+        var seen = Set<String>()
+        for t in targets {
+            let c = try XCTUnwrap(t.control)
+            XCTAssertFalse(targets.contains { $0.block == t.block && $0.latent == c })
+            XCTAssertTrue(seen.insert("\(t.block).\(c)").inserted)
+            XCTAssertEqual(t.controlR, Double(r[t.block]![c]))
+        }
+        XCTAssertEqual(iv.conditions.map(\.name), ["intact", "latent", "control", "reconstruction"])
+
+        let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
+        XCTAssertTrue(report.contains("**lesion**: zero of the 3 latents with the highest |r|"), report)
+        let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
+        XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
+    }
 }

@@ -23,22 +23,17 @@ struct InterveneStage: StageBody {
         let seed = UInt64(truncatingIfNeeded: ctx.stage.params["seed"]?.intValue ?? 0)
         let intact = try RolloutData.decode(try ctx.inputString("rollout", "rollout"))
 
-        // Which variable, block and latents.
+        // Which variable, blocks and latents.
         let variable = [p["layer"], p["latent"], p["control"]].compactMap { $0?.arguments.first?.symbolValue }.first ?? "td_error"
         let agent = p["agent"]?.head ?? (p.string("agent").isEmpty ? nil : p.string("agent"))
         var correlations: [Int: CorrelationResult] = [:]
         for id in ctx.inputs(of: .correlate) { let c = try ctx.correlations(id); correlations[c.layer] = c }
-        let layer: Int
-        if let l = p["layer"]?.intValue { layer = l } else {
-            guard let best = correlations.max(by: { ($0.value.variable(variable, agent: agent)?.maxAbsR ?? -1) < ($1.value.variable(variable, agent: agent)?.maxAbsR ?? -1) })
-            else { throw InterveneError.noCorrelations(variable) }
-            layer = best.key
-        }
+        let targets = try Self.targets(p, variable: variable, agent: agent, correlations: correlations, ctx: ctx)
+        let layer = targets[0].block, latent = targets[0].latent, control = targets[0].control
         guard let vc = correlations[layer]?.variable(variable, agent: agent) else { throw InterveneError.noCorrelations(variable) }
-        let latent = p["latent"]?.intValue ?? vc.bestLatent
-        let control = p.symbol("control") == "none" ? nil : vc.controlLatent
-        let sae = try ctx.sae("sae[\(layer)]")
-        let dictionary = sae.dictionary
+        let blocks = Array(Set(targets.map(\.block))).sorted()
+        var dictionaries: [Int: SAEDictionary] = [:]
+        for b in blocks { dictionaries[b] = try ctx.sae("sae[\(b)]").dictionary }
         let action: LatentEdit.Action
         switch p["edit"]?.head ?? "zero" {
         case "scale": action = .scale(Float(p["edit"]?.arguments.first?.doubleValue ?? -10))
@@ -52,25 +47,33 @@ struct InterveneStage: StageBody {
         // Behaviour under each condition.
         var conditions: [(String, RolloutData)] = [("intact", RolloutData(task: intact.task,
             experiments: intact.experiments.filter { experiments.contains($0.experiment) }))]
-        var runs: [(String, ResidualEdit.Operation)] = [("latent", .saeLatents(dictionary, [LatentEdit(latent: latent, action: action)]))]
-        if let control { runs.append(("control", .saeLatents(dictionary, [LatentEdit(latent: control, action: action)]))) }
-        if p.bool("baseline", true) { runs.append(("reconstruction", .saeReconstruct(dictionary))) }
-        // Later blocks: max |r| with the variable, recomputed along each condition's own trajectories from the
-        // residual streams the re-run records (intact: exactly what the correlate stages measured).
-        let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > layer }.sorted()
+        // Each condition edits every block holding one of its latents.
+        func latentEdits(_ pick: (InterventionTarget) -> Int?) -> [(block: Int, operation: ResidualEdit.Operation)] {
+            blocks.compactMap { b in
+                let edits = targets.filter { $0.block == b }.compactMap(pick).map { LatentEdit(latent: $0, action: action) }
+                return edits.isEmpty ? nil : (b, .saeLatents(dictionaries[b]!, edits))
+            }
+        }
+        var runs: [(String, [(block: Int, operation: ResidualEdit.Operation)])] = [("latent", latentEdits(\.latent))]
+        if control != nil { runs.append(("control", latentEdits(\.control))) }
+        if p.bool("baseline", true) { runs.append(("reconstruction", blocks.map { ($0, .saeReconstruct(dictionaries[$0]!)) })) }
+        // Later blocks (after the deepest edited one): max |r| with the variable, recomputed along each
+        // condition's own trajectories from the residual streams the re-run records (intact: exactly what the
+        // correlate stages measured).
+        let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > blocks.last! }.sorted()
         var downstreamAgent: (Params, String)?
         if let agentName = p["agent"]?.head, !later.isEmpty, let column = VariablesStage.columns[vc.variable] {
             downstreamAgent = (Params(ctx.stage.params, prefix: "agent.\(agentName)"), column)
         }
         let isGraph = intact.task == "graph"
-        // The graph task also keeps the edited block's stream at the node events, for the geometry stage.
-        let recordBlocks = (isGraph ? [layer] : []) + (downstreamAgent == nil ? [] : later)
+        // The graph task also keeps the edited blocks' streams at the node events, for the geometry stage.
+        let recordBlocks = (isGraph ? blocks : []) + (downstreamAgent == nil ? [] : later)
         let capture = recordBlocks.isEmpty ? nil : RolloutCapture(blocks: recordBlocks)
         var captured: [String: CapturedActivations] = [:]
-        for (label, op) in runs {
+        for (label, edits) in runs {
             try ctx.checkCancelled()
             ctx.progress.note("condition \(label)")
-            let iv = LanguageModelRollout.Intervention(block: layer, operation: op, onlyEvents: onlyEvents)
+            let iv = LanguageModelRollout.Intervention(blocks: edits, onlyEvents: onlyEvents)
             let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
                                         checkpoint: "condition-\(label)", ctx: ctx)
             conditions.append((label, data))
@@ -121,19 +124,21 @@ struct InterveneStage: StageBody {
             return c
         }
         let result = InterventionResult(
-            name: name, layer: layer, variable: vc.name, latent: latent, latentR: latent == vc.bestLatent ? vc.bestR : .nan,
-            control: control, controlR: control == nil ? nil : vc.controlR, edit: p["edit"]?.canonical ?? "zero",
+            name: name, layer: layer, variable: vc.name, latent: latent, latentR: targets[0].r,
+            control: control, controlR: targets[0].controlR, edit: p["edit"]?.canonical ?? "zero",
             positions: onlyEvents ? "events" : "all", metric: isTwoStep ? "points" : "accuracy", experiments: experiments,
-            conditions: results)
+            conditions: results, targets: targets.count > 1 ? targets : nil)
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
         if isGraph, let rec = captured["latent"] {
-            // Lesioned representations at the edited block, for the geometry stage.
-            let (x, rows) = lesionedActivations(rec, data: conditions[1].1)
-            let names = GeometryStage.lesionedBlobs(layer: layer)
-            out.floats(names.x, x, shape: [rows.count, x.count / max(1, rows.count)])
-            out.json(names.rows, try rows.encoded())
+            // Lesioned representations at each edited block, for the geometry stage.
+            for (i, b) in blocks.enumerated() {
+                let (x, rows) = lesionedActivations(rec, block: i, data: conditions[1].1)
+                let names = GeometryStage.lesionedBlobs(layer: b)
+                out.floats(names.x, x, shape: [rows.count, x.count / max(1, rows.count)])
+                out.json(names.rows, try rows.encoded())
+            }
         }
         return out
     }
@@ -185,15 +190,15 @@ struct InterveneStage: StageBody {
         return out
     }
 
-    /// The recorded stream after the edited block (the first recorded block) at the node events.
-    func lesionedActivations(_ captured: CapturedActivations, data: RolloutData) -> ([Float], ActivationRows) {
+    /// The recorded stream after an edited block (recorded block `b`) at the node events.
+    func lesionedActivations(_ captured: CapturedActivations, block b: Int, data: RolloutData) -> ([Float], ActivationRows) {
         let kinds = Dictionary(uniqueKeysWithValues: data.experiments.map { ($0.experiment, $0.transcript.events.map(\.kind)) })
         let src = captured.rows
-        let d = src.count > 0 ? captured.x[0].count / src.count : 0
+        let d = src.count > 0 ? captured.x[b].count / src.count : 0
         var x: [Float] = []
         var rows = ActivationRows(experiment: [], event: [], position: [])
         for i in 0..<src.count where kinds[src.experiment[i]]?[src.event[i]] == .node {
-            x += captured.x[0][(i * d)..<((i + 1) * d)]
+            x += captured.x[b][(i * d)..<((i + 1) * d)]
             rows.experiment.append(src.experiment[i]); rows.event.append(src.event[i]); rows.position.append(src.position[i])
         }
         return (x, rows)
@@ -202,8 +207,21 @@ struct InterveneStage: StageBody {
 
 enum InterveneError: UserError {
     case noCorrelations(String)
+    case noCorrelationsInBlocks(String, [Int])
+    case tooFewLatents(String, wanted: Int, found: Int)
     var message: String {
-        switch self { case .noCorrelations(let v): "no block has correlations with `\(v)` to choose a latent from" }
+        switch self {
+        case .noCorrelations(let v): "no block has correlations with `\(v)` to choose a latent from"
+        case .noCorrelationsInBlocks(let v, let blocks):
+            "none of the blocks `layer` names (\(blocks.map(String.init).joined(separator: ", "))) has correlations with `\(v)`"
+        case .tooFewLatents(let v, let wanted, let found): "`top(\(v), \(wanted))` asks for \(wanted) latents but the blocks have \(found) whose r with `\(v)` is not zero"
+        }
     }
-    var help: String? { "add the variable to `correlate { with = [...] }`, or give `layer` and `latent` as numbers" }
+    var help: String? {
+        switch self {
+        case .noCorrelations: "add the variable to `correlate { with = [...] }`, or give `layer` and `latent` as numbers"
+        case .noCorrelationsInBlocks: "record and correlate those blocks (`activations { layers = ... }`), or name blocks that are"
+        case .tooFewLatents: "ask for fewer latents, or name more blocks in `layer`"
+        }
+    }
 }

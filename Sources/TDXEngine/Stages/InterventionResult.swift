@@ -33,6 +33,16 @@ public struct InterventionResult: Codable, Sendable {
     public var metric: String
     public var experiments: [Int]
     public var conditions: [Condition]
+    /// Every edited latent with its control, when `top(variable, n)` picked more than one (the fields
+    /// above then describe the first, the highest |r|).
+    public var targets: [InterventionTarget]? = nil
+
+    /// The blocks the edits touch, shallowest first.
+    public var editedBlocks: [Int] { targets.map { Array(Set($0.map(\.block))).sorted() } ?? [layer] }
+    /// "block 12" or "blocks 12, 20" for titles.
+    var blocksText: String {
+        editedBlocks.count == 1 ? "block \(layer)" : "blocks " + editedBlocks.map(String.init).joined(separator: ", ")
+    }
 
     public func encoded() throws -> String {
         let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]

@@ -10,21 +10,28 @@ import TDXTasks
 /// Grid World and the graph task are predictions: the text continues with what really happened whatever
 /// the model predicts, so each transcript is built first and read in one pass with logits at every slot.
 enum LanguageModelRollout {
-    /// An edit of the residual stream kept active during a rollout (the `intervene` stage).
+    /// Edits of the residual stream kept active during a rollout (the `intervene` stage): one operation per
+    /// edited block.
     struct Intervention {
-        var block: Int
-        var operation: ResidualEdit.Operation
+        var blocks: [(block: Int, operation: ResidualEdit.Operation)]
         /// Edit only the tokens of task events instead of every token.
         var onlyEvents: Bool
 
-        /// The edit for sequence `k` of a request whose new tokens are `range` (absolute positions).
-        func edit(sequence k: Int, range: Range<Int>, track: TokenTrack, transcript: Transcript) -> ResidualEdit? {
+        init(block: Int, operation: ResidualEdit.Operation, onlyEvents: Bool) {
+            self.init(blocks: [(block, operation)], onlyEvents: onlyEvents)
+        }
+        init(blocks: [(block: Int, operation: ResidualEdit.Operation)], onlyEvents: Bool) {
+            self.blocks = blocks; self.onlyEvents = onlyEvents
+        }
+
+        /// The edits for sequence `k` of a request whose new tokens are `range` (absolute positions).
+        func edits(sequence k: Int, range: Range<Int>, track: TokenTrack, transcript: Transcript) -> [ResidualEdit] {
             var positions = Array(range)
             if onlyEvents {
                 let events = Set(transcript.events.compactMap { track.position(of: $0.span) })
                 positions = positions.filter(events.contains)
             }
-            return positions.isEmpty ? nil : ResidualEdit(block: block, sequences: [k], positions: positions, operation: operation)
+            return positions.isEmpty ? [] : blocks.map { ResidualEdit(block: $0.block, sequences: [k], positions: positions, operation: $0.operation) }
         }
     }
 
@@ -58,8 +65,9 @@ enum LanguageModelRollout {
         let head = cache == nil ? prefix : []   // tokens sent before the answer's own
         let seqs = multi.map { head + Array(answers[$0].dropLast()) }
         let edits = intervention.map { iv in
-            seqs.indices.map { ResidualEdit(block: iv.block, sequences: [$0], positions: Array((start - head.count)..<(start + seqs[$0].count - head.count)),
-                                            operation: iv.operation) }
+            seqs.indices.flatMap { k in iv.blocks.map { ResidualEdit(block: $0.block, sequences: [k],
+                                                                     positions: Array((start - head.count)..<(start + seqs[k].count - head.count)),
+                                                                     operation: $0.operation) } }
         } ?? []
         let r = try model.forward(ForwardRequest(sequences: seqs, logitPositions: seqs.map { Array(start..<(start + $0.count - head.count)) },
                                                  edits: edits),
@@ -122,8 +130,8 @@ enum LanguageModelRollout {
                 // With a KV cache only the new tokens are read; a worker reads the whole sequence again.
                 let sent = query.map { model.keepsCaches ? fed[$0] : 0 }
                 let edits = intervention.map { iv in
-                    query.enumerated().compactMap { k, i in
-                        iv.edit(sequence: k, range: sent[k]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
+                    query.enumerated().flatMap { k, i in
+                        iv.edits(sequence: k, range: sent[k]..<tracks[i].ids.count, track: tracks[i], transcript: envs[i].transcript)
                     }
                 } ?? []
                 let targets = query.map { i in
@@ -182,18 +190,18 @@ enum LanguageModelRollout {
             if recorders[i].missed {
                 recorders[i] = RolloutCapture.Recorder(blocks: capture.blocks.count)
                 let all = capture.targets(transcripts[i], track: tracks[i])
-                let edit = intervention?.edit(sequence: 0, range: 0..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
+                let edits = intervention?.edits(sequence: 0, range: 0..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i]) ?? []
                 let r = try model.forward(ForwardRequest(sequences: [tracks[i].ids], logitPositions: [[]], captureBlocks: capture.blocks,
-                                                         capturePositions: [all.map(\.position)], edits: edit.map { [$0] } ?? []),
+                                                         capturePositions: [all.map(\.position)], edits: edits),
                                           caches: nil)
                 capture.store(r.residuals[0], targets: all, d: d, into: &recorders[i])
                 recorders[i].done = all.count
             } else if !targets.isEmpty {
                 let start = model.keepsCaches ? fed[i] : 0
-                let edit = intervention?.edit(sequence: 0, range: start..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i])
+                let edits = intervention?.edits(sequence: 0, range: start..<tracks[i].ids.count, track: tracks[i], transcript: transcripts[i]) ?? []
                 let r = try model.forward(ForwardRequest(sequences: [Array(tracks[i].ids[start...])], logitPositions: [[]],
                                                          captureBlocks: capture.blocks, capturePositions: [targets.map(\.position)],
-                                                         edits: edit.map { [$0] } ?? []),
+                                                         edits: edits),
                                           caches: [caches[i]])
                 capture.store(r.residuals[0], targets: targets, d: d, into: &recorders[i])
             }
@@ -316,12 +324,12 @@ enum LanguageModelRollout {
         while k < slots.count || (k == 0 && capture != nil) {
             let part = Array(slots[k..<min(k + chunk, slots.count)])
             let positions = part.map { track.position(before: $0.1) ?? 0 }
-            let edits = intervention.flatMap { $0.edit(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) }
+            let edits = intervention?.edits(sequence: 0, range: 0..<track.ids.count, track: track, transcript: transcript) ?? []
             let record = k == 0 ? targets : []
             let r = try model.forward(ForwardRequest(sequences: [track.ids], logitPositions: [positions],
                                                      captureBlocks: record.isEmpty ? [] : capture?.blocks ?? [],
                                                      capturePositions: [record.map(\.position)],
-                                                     edits: edits.map { [$0] } ?? []), caches: nil)
+                                                     edits: edits), caches: nil)
             if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
             for (j, (slot, _)) in part.enumerated() {
                 // Predictions score an answer by its first token (the tasks keep first tokens distinct).

@@ -84,16 +84,34 @@ struct InterventionSection {
             let groups = res.conditions.map(\.name)
             let values = res.conditions.map { BarChart.Value($0.mean, lower: $0.ciLow, upper: $0.ciHigh) }
             let file = "intervention_\(res.name).svg"
-            r.figure(file, BarChart(title: "\(res.name): \(res.metric) by condition (block \(res.layer))",
+            r.figure(file, BarChart(title: "\(res.name): \(res.metric) by condition (\(res.blocksText))",
                                     yLabel: res.metric == "points" ? "mean points after the random episodes" : "accuracy",
                                     groups: groups, series: [.init(res.metric, values: values)], showValues: true),
                      alt: "\(res.name) by condition with 95 % CIs")
-            r.md.paragraph("**\(res.name)**: \(res.edit) of latent \(res.latent) (r = \(NumberFormat.format(res.latentR)) with \(res.variable)) "
-                + "at block \(res.layer), at \(res.positions) positions; control latent \(res.control.map(String.init) ?? "none")"
-                + (res.controlR.map { " (r = \(NumberFormat.format($0)))" } ?? "") + "; \(res.experiments.count) experiments.")
+            if let targets = res.targets {
+                let each = targets.map { t in
+                    "latent \(t.latent) at block \(t.block) (r = \(NumberFormat.format(t.r)); control "
+                        + (t.control.map { "\($0), r = " + NumberFormat.format(t.controlR ?? .nan) } ?? "none") + ")"
+                }
+                r.md.paragraph("**\(res.name)**: \(res.edit) of the \(targets.count) latents with the highest |r| with \(res.variable), "
+                    + "each in its own block, at \(res.positions) positions: \(each.joined(separator: ", ")); "
+                    + "the control condition edits the controls instead; \(res.experiments.count) experiments.")
+            } else {
+                r.md.paragraph("**\(res.name)**: \(res.edit) of latent \(res.latent) (r = \(NumberFormat.format(res.latentR)) with \(res.variable)) "
+                    + "at block \(res.layer), at \(res.positions) positions; control latent \(res.control.map(String.init) ?? "none")"
+                    + (res.controlR.map { " (r = \(NumberFormat.format($0)))" } ?? "") + "; \(res.experiments.count) experiments.")
+            }
             for c in res.conditions {
                 let q = c.qConsistency.map { v -> Double in let f = v.filter(\.isFinite); return f.reduce(0, +) / Double(max(1, f.count)) }
-                t.append([.text(res.name), .text(c.name), .int(res.layer), .int(c.name == "control" ? (res.control ?? -1) : res.latent),
+                let block: Cell, latent: Cell
+                if let targets = res.targets {
+                    // Several edited latents: `;`-separated, in the order of the paragraph above.
+                    block = .text(targets.map { String($0.block) }.joined(separator: ";"))
+                    latent = .text(targets.map { String(c.name == "control" ? ($0.control ?? -1) : $0.latent) }.joined(separator: ";"))
+                } else {
+                    block = .int(res.layer); latent = .int(c.name == "control" ? (res.control ?? -1) : res.latent)
+                }
+                t.append([.text(res.name), .text(c.name), block, latent,
                           .text(res.edit), .text(res.metric), .number(c.mean), .number(c.ciLow), .number(c.ciHigh),
                           .number(q ?? .nan), .number(c.qNLL ?? .nan, .fixed(decimals: 1)), .int(c.perExperiment.count)])
             }
@@ -111,7 +129,7 @@ struct InterventionSection {
             let series = res.conditions.map { c in
                 LinePlot.Series(c.name, x: blocks.map(Double.init), y: blocks.map { c.downstream?[String($0)] ?? .nan }, markers: true)
             }
-            r.md.paragraph("Max |r| with \(res.variable) in the blocks after block \(res.layer), per condition:")
+            r.md.paragraph("Max |r| with \(res.variable) in the blocks after block \(res.editedBlocks.last ?? res.layer), per condition:")
             r.figure("downstream_\(res.name).svg", LinePlot(title: "\(res.name): later blocks' max |r| with \(res.variable)",
                                                             xLabel: "block", yLabel: "max |r|", series: series, yRange: 0...1),
                      alt: "Later-block correlations per condition")

@@ -32,7 +32,7 @@ public enum DiagnosticKind: Sendable, Equatable {
     case wrongType(key: String, expected: String, found: String)
     case outOfRange(key: String, value: String, allowed: String)
     case unknownValue(key: String, value: String, allowed: [String], suggestion: String?)
-    case wrongArgumentCount(call: String, expected: Int, found: Int)
+    case wrongArgumentCount(call: String, expected: Range<Int>, found: Int)
     case sweepNotAllowed(String)
     case emptySweep(String)
     case unknownVariable(String, suggestion: String?)
@@ -104,7 +104,8 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .wrongType(let k, let e, let f): "`\(k)` expects \(e), found \(f)"
         case .outOfRange(let k, let v, let a): "`\(k)` = \(v) is out of range: must be \(a)"
         case .unknownValue(let k, let v, _, _): "`\(v)` is not a valid value for `\(k)`"
-        case .wrongArgumentCount(let c, let e, let f): "`\(c)(…)` takes \(e) argument\(e == 1 ? "" : "s"), found \(f)"
+        case .wrongArgumentCount(let c, let e, let f):
+            "`\(c)(…)` takes \(e.count == 1 ? "\(e.lowerBound)" : "\(e.lowerBound) or \(e.upperBound - 1)") argument\(e.upperBound == 2 ? "" : "s"), found \(f)"
         case .sweepNotAllowed(let k): "`\(k)` cannot be swept"
         case .emptySweep(let k): "sweep over `\(k)` has no values"
         case .unknownVariable(let v, _): "unknown variable `\(v)`"
@@ -142,7 +143,7 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .outOfRange(let k, _, let a): "choose a value of `\(k)` \(a.hasPrefix("in") ? "" : "that is ")\(a)"
         case .unknownValue(_, _, let allowed, let s):
             s.map { "did you mean `\($0)`?" } ?? "valid values: \(allowed.map { "`\($0)`" }.joined(separator: ", "))"
-        case .wrongArgumentCount(let c, let e, _): "write `\(c)(\(Array(repeating: "…", count: e).joined(separator: ", ")))`"
+        case .wrongArgumentCount(let c, let e, _): "write `\(c)(\(Array(repeating: "…", count: e.lowerBound).joined(separator: ", ")))`"
         case .sweepNotAllowed: "sweep a numeric or choice parameter instead"
         case .emptySweep: "list at least one value: `key in [a, b]`"
         case .unknownVariable(_, let s): s.map { "did you mean `\($0)`?" } ?? "variables: \(Schema.variableNames.joined(separator: ", "))"

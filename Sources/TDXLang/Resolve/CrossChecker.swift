@@ -178,6 +178,14 @@ struct CrossChecker {
             checkRef(b["agent"], kind: "agent", in: b, param: "agent")
             checkRef(b["lesion"], kind: "intervene", in: b, param: "lesion")
         }
+        for b in spec.blocks("intervene") {
+            // Several blocks are a pool for `top(variable, n)`; a latent index belongs to one block.
+            guard let layer = b["layer"], layer.intValue == nil, layer.head != "peak" else { continue }
+            if b["latent"]?.intValue != nil {
+                fail(.invalid(key: "latent", reason: "a latent index names a latent of one block, but `layer` names several",
+                              help: "give `layer` as one block number, or pick latents with `latent = top(variable, n)`"), b, "latent")
+            }
+        }
         if let g = spec.block("geometry"), taskKind != "graph" {
             fail(.invalid(key: "geometry", reason: "geometry compares node representations of a graph task",
                           help: "remove the geometry block, or use `task graph`"), g, nil)
@@ -195,7 +203,7 @@ struct CrossChecker {
             }
         }
         for b in spec.blocks("intervene") + spec.blocks("geometry") {
-            if let l = b["layer"]?.intValue, l >= depth { fail(.layerOutOfRange(layer: l, depth: depth, model: weights), b, "layer") }
+            if let l = b["layer"]?.intList?.first(where: { $0 >= depth }) { fail(.layerOutOfRange(layer: l, depth: depth, model: weights), b, "layer") }
         }
     }
 

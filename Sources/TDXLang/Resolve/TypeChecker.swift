@@ -135,7 +135,7 @@ struct TypeChecker {
         case .identifier(let n):
             if let v = variants.first(where: { $0.name == n }) {
                 if v.arguments.isEmpty { return .symbol(n) }
-                diagnostics.error(.wrongArgumentCount(call: n, expected: v.arguments.count, found: 0), at: e.range)
+                diagnostics.error(.wrongArgumentCount(call: n, expected: v.required..<(v.arguments.count + 1), found: 0), at: e.range)
                 return nil
             }
             diagnostics.error(.unknownValue(key: key, value: n, allowed: variants.map(\.signature),
@@ -147,8 +147,9 @@ struct TypeChecker {
                                                 suggestion: Suggest.closest(to: name.text, in: names)), at: name.range)
                 return nil
             }
-            guard v.arguments.count == args.count else {
-                diagnostics.error(.wrongArgumentCount(call: name.text, expected: v.arguments.count, found: args.count), at: e.range)
+            guard (v.required...v.arguments.count).contains(args.count) else {
+                diagnostics.error(.wrongArgumentCount(call: name.text, expected: v.required..<(v.arguments.count + 1), found: args.count),
+                                  at: e.range)
                 return nil
             }
             var out: [Value] = []

@@ -31,15 +31,20 @@ public struct Bounds: Sendable, Equatable {
 }
 
 /// One alternative of a choice: a bare symbol (`deterministic`) or a call (`common(0.7)`).
+/// Arguments from `required` on may be left out; the value then holds only those written, so adding an
+/// optional argument never changes what an existing spec means or its stage keys.
 public struct Variant: Sendable {
     public var name: String
     public var arguments: [(name: String, type: ParamType)]
+    public var required: Int
     public var doc: String
-    public init(_ name: String, _ arguments: [(name: String, type: ParamType)] = [], doc: String = "") {
-        self.name = name; self.arguments = arguments; self.doc = doc
+    public init(_ name: String, _ arguments: [(name: String, type: ParamType)] = [], required: Int? = nil, doc: String = "") {
+        self.name = name; self.arguments = arguments; self.required = required ?? arguments.count; self.doc = doc
     }
     public var signature: String {
-        arguments.isEmpty ? name : name + "(" + arguments.map(\.name).joined(separator: ", ") + ")"
+        guard !arguments.isEmpty else { return name }
+        let names = arguments.enumerated().map { $0.offset < required ? $0.element.name : "[\($0.element.name)]" }
+        return name + "(" + names.joined(separator: ", ") + ")"
     }
 }
 

@@ -31,8 +31,9 @@ extension Schema {
         let type = p.type.description.replacingPipes()
         let kinds = p.kinds.map { $0.joined(separator: ", ") } ?? "all"
         let sweep = p.sweepable ? "" : " Not sweepable."
-        return withKinds ? "| \(name) | \(type) | \(defaultText(p).replacingPipes()) | \(kinds) | \(p.doc)\(sweep) |\n"
-                         : "| \(name) | \(type) | \(defaultText(p)) | \(p.doc) |\n"
+        let doc = p.doc.replacingPipes()
+        return withKinds ? "| \(name) | \(type) | \(defaultText(p).replacingPipes()) | \(kinds) | \(doc)\(sweep) |\n"
+                         : "| \(name) | \(type) | \(defaultText(p).replacingPipes()) | \(doc) |\n"
     }
 
     /// Plain-text help for one block kind.

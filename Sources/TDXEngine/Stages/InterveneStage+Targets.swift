@@ -1,0 +1,69 @@
+import TDXCore
+import TDXLang
+
+/// One latent an `intervene` block edits, with its r and the control latent of the same block.
+public struct InterventionTarget: Codable, Sendable, Equatable {
+    public var block: Int
+    public var latent: Int
+    /// Signed r of the latent with the variable (NaN for a latent given by index that is not the best).
+    public var r: Double
+    public var control: Int?
+    public var controlR: Double?
+}
+
+extension InterveneStage {
+    /// The latents to edit: one block (`layer` a number or `peak(v)`) with one latent (an index or `top(v)`),
+    /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a
+    /// range or a list). Each edited latent gets its own control in its block: the block's lowest-|r| active
+    /// latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one.
+    static func targets(_ p: Params, variable: String, agent: String?, correlations: [Int: CorrelationResult],
+                        ctx: StageContext) throws -> [InterventionTarget] {
+        func entry(_ block: Int) -> VariableCorrelation? { correlations[block]?.variable(variable, agent: agent) }
+        let wantsControl = p.symbol("control") != "none"
+        let count = p["latent"]?.head == "top" ? (p["latent"]?.arguments.dropFirst().first?.intValue ?? 1) : 1
+        let pool: [Int]
+        if let l = p["layer"]?.intValue {
+            pool = [l]
+        } else if p["layer"]?.head == "peak" || p["layer"] == nil {
+            guard let best = correlations.keys.filter({ entry($0) != nil }).max(by: { a, b in
+                (entry(a)!.maxAbsR, -a) < (entry(b)!.maxAbsR, -b)
+            }) else { throw InterveneError.noCorrelations(variable) }
+            pool = [best]
+        } else {
+            let named = p["layer"]?.intList ?? correlations.keys.sorted()   // `all`: every correlated block
+            pool = named.filter { entry($0) != nil }
+            guard !pool.isEmpty else { throw InterveneError.noCorrelationsInBlocks(variable, named) }
+        }
+        guard let first = entry(pool[0]) else { throw InterveneError.noCorrelations(variable) }
+
+        // One block, one latent: what the correlate stage chose (no r vectors needed).
+        if pool.count == 1 && count == 1 {
+            let latent = p["latent"]?.intValue ?? first.bestLatent
+            return [InterventionTarget(block: pool[0], latent: latent, r: latent == first.bestLatent ? first.bestR : .nan,
+                                       control: wantsControl ? first.controlLatent : nil,
+                                       controlR: wantsControl ? first.controlR : nil)]
+        }
+        var r: [Int: [Float]] = [:]
+        for b in pool { r[b] = try ctx.inputFloats("correlate[\(b)]", entry(b)!.rBlob) }
+        // Highest |r| first; ties by block, then latent, so the choice does not depend on dictionary order.
+        // Constant latents (r = 0 exactly) are never picked: editing them changes nothing.
+        let ranked = pool.flatMap { b in r[b]!.indices.filter { r[b]![$0] != 0 && r[b]![$0].isFinite }.map { (block: b, latent: $0, r: r[b]![$0]) } }
+            .sorted { (abs($0.r), -$0.block, -$0.latent) > (abs($1.r), -$1.block, -$1.latent) }
+        let picked = Array(ranked.prefix(count))
+        guard picked.count == count else { throw InterveneError.tooFewLatents(variable, wanted: count, found: picked.count) }
+        let edited = Set(picked.map { "\($0.block).\($0.latent)" })
+        var controls: [Int: [Int]] = [:]   // block → controls handed out so far
+        return picked.map { t in
+            var target = InterventionTarget(block: t.block, latent: t.latent, r: Double(t.r), control: nil, controlR: nil)
+            guard wantsControl else { return target }
+            let rb = r[t.block]!, used = controls[t.block] ?? []
+            let candidates = [entry(t.block)?.controlLatent].compactMap { $0 }
+                + rb.indices.filter { rb[$0] != 0 && rb[$0].isFinite }.sorted { (abs(rb[$0]), $0) < (abs(rb[$1]), $1) }
+            if let c = candidates.first(where: { !used.contains($0) && !edited.contains("\(t.block).\($0)") }) {
+                target.control = c; target.controlR = Double(rb[c])
+                controls[t.block, default: []].append(c)
+            }
+            return target
+        }
+    }
+}
