@@ -100,6 +100,7 @@ public struct Planner {
         let task = spec.task
         var rolloutParams = params(task).merging(seed) { a, _ in a }
         var usesLLM = true
+        var generator: ResolvedBlock?   // Grid World's generating agent
         if let t = task {
             if let policy = t["policy"], policy.head != "llm" {
                 usesLLM = false
@@ -108,8 +109,8 @@ public struct Planner {
             }
             if t.subKind == "grid_world" {
                 let gen = t["generator"]?.symbolValue
-                let agent = spec.blocks("agent").first { gen != nil ? $0.name == gen : $0.subKind == "q_learning" }
-                if let agent { rolloutParams.merge(params(agent)) { a, _ in a } }
+                generator = spec.blocks("agent").first { gen != nil ? $0.name == gen : $0.subKind == "q_learning" }
+                if let generator { rolloutParams.merge(params(generator)) { a, _ in a } }
             }
         }
         // model: only when a stage runs the language model
@@ -176,6 +177,11 @@ public struct Planner {
             }
             // The agent's parameters: its variables are recomputed along the intervened trajectories.
             if let name = p["\(pre).agent"]?.head, let a = agents.first(where: { $0.name == name }) { p.merge(params(a)) { a, _ in a } }
+            // A Grid World re-run regenerates the intact trajectories: the generating agent, named.
+            if let generator {
+                p.merge(params(generator)) { a, _ in a }
+                p["task.generator"] = .symbol(generator.name)
+            }
             p.merge(params(task)) { a, _ in a }
             var inputs = [ref("model"), ref("rollout"), ref("rl_variables")] + perLayer("sae") + perLayer("correlate")
             if spec.block("fit") != nil { inputs.append(ref("behaviour")) }

@@ -20,6 +20,29 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(Set(plan.graph[id: "sae[5]"]!.params.keys.map { $0.split(separator: ".")[0] }), ["sae", "seed"])
     }
 
+    /// A Grid World lesion regenerates the intact trajectories, so it gets the generating agent (named) even
+    /// when the edited variable comes from another agent.
+    func testGridWorldLesionGetsTheGeneratingAgent() throws {
+        let sb = try Sandbox()
+        let (plan, _) = try planAndRun(try sb.write("""
+            tdx 1
+            task grid_world { experiments = 2  generator = gen }
+            agent gen { kind = q_learning  β = 5 }
+            agent fit { kind = q_learning  α = 0.3 }
+            activations { layers = [1] }
+            sae {}
+            correlate { with = [td_error]  agents = [fit] }
+            intervene lesion { agent = fit }
+
+            """), cache: sb.cache, run: false)
+        let p = try XCTUnwrap(plan.graph[id: "intervene[lesion]"]?.params)
+        XCTAssertEqual(p["task.generator"], .symbol("gen"))
+        XCTAssertEqual(p["agent.gen.beta"], .float(5))
+        XCTAssertEqual(p["agent.fit.alpha"], .float(0.3))
+        XCTAssertEqual(plan.graph[id: "rollout"]?.params["agent.gen.beta"], .float(5))
+        XCTAssertNil(plan.graph[id: "rollout"]?.params["agent.fit.alpha"])
+    }
+
     func testChangingOneParameterRerunsExactlyItsDescendants() throws {
         let sb = try Sandbox()
         let path = try sb.write(baseSpec)

@@ -94,6 +94,11 @@ final class DiagnosticsTests: XCTestCase {
         """)
     }
 
+    func testFitNeedsATaskTheModelPlays() {
+        assertMarkedDiagnostics(header + "task grid_world {}\nagent q_learning {}\n«fit {}»E0318\n")
+        assertMarkedDiagnostics(header + "task two_step {}\nagent q_learning {}\nfit {}\n")
+    }
+
     func testInterveneLatentCounts() {
         let base = header + "task grid_world {}\nagent q_learning {}\nsae {}\ncorrelate { with = [td_error] }\n"
         assertMarkedDiagnostics(base + "intervene a { layer = all  latent = top(td_error, 4) }\nintervene b { layer = 10..29  latent = top(td_error) }\n")

@@ -79,6 +79,12 @@ final class FormatAndHashTests: XCTestCase {
         XCTAssertNotEqual(checkText(base.replacingOccurrences(of: "epochs = 30", with: "epochs = 15")).spec?.digest, d0)
         XCTAssertNotEqual(checkText(base.replacingOccurrences(of: "experiments = 10", with: "experiments = 11")).spec?.digest, d0)
         XCTAssertEqual(d0.count, 64)
+        // An optional call argument equal to its default is the same experiment.
+        let one = base + "intervene a { latent = top(td_error) }\n"
+        XCTAssertEqual(checkText(one.replacingOccurrences(of: "top(td_error)", with: "top(td_error, 1)")).spec?.digest,
+                       try XCTUnwrap(checkText(one).spec?.digest))
+        XCTAssertNotEqual(checkText(one.replacingOccurrences(of: "top(td_error)", with: "top(td_error, 2)")).spec?.digest,
+                          checkText(one).spec?.digest)
     }
 
     /// An intervene block that names its variable once uses it for the layer, latent and control it leaves out.

@@ -28,12 +28,17 @@ final class SchemaDocsTests: XCTestCase {
                 XCTAssertFalse(p.doc.isEmpty, "\(b.name).\(p.name) has no doc")
                 // The default must pass its own type check (blockRef defaults are "").
                 if case .blockRef = p.type { continue }
-                var tc = TypeChecker(lets: [:])
-                let text = p.defaultValue.canonical
-                let f = SourceFile(path: "d", text: "x = \(text)")
-                let (ast, _) = Parser.parse(f, fileID: 0)
-                guard case .setting(let e)? = ast.items.first?.kind else { return XCTFail("default of \(p.name) does not parse: \(text)") }
-                XCTAssertNotNil(tc.check(e.value, p.type, key: p.name), "default of \(b.name).\(p.name) fails its type: \(text)")
+                for value in [p.defaultValue] + p.kindDefaults.values {
+                    var tc = TypeChecker(lets: [:])
+                    let text = value.canonical
+                    let f = SourceFile(path: "d", text: "x = \(text)")
+                    let (ast, _) = Parser.parse(f, fileID: 0)
+                    guard case .setting(let e)? = ast.items.first?.kind else { return XCTFail("default of \(p.name) does not parse: \(text)") }
+                    XCTAssertNotNil(tc.check(e.value, p.type, key: p.name), "default of \(b.name).\(p.name) fails its type: \(text)")
+                }
+                for kind in p.kindDefaults.keys {
+                    XCTAssertTrue(b.subKinds.contains { $0.name == kind } && p.applies(toKind: kind), "\(b.name).\(p.name): default for unknown kind \(kind)")
+                }
             }
         }
     }

@@ -151,7 +151,9 @@ struct InterveneStage: StageBody {
                                                     experiments: experiments, capture: capture,
                                                     checkpoint: checkpoint)
         case "grid_world":
-            let gen = Params.agentNames(ctx.stage.params).first.map { Params(ctx.stage.params, prefix: "agent.\($0)") }
+            // The planner names the generating agent (it may not be the agent whose variable is edited).
+            let name = task.symbol("generator")
+            let gen = name.isEmpty ? nil : Params(ctx.stage.params, prefix: "agent.\(name)")
             return try LanguageModelRollout.gridWorld(SpecConfigs.gridWorld(task, agent: gen), control: nil, seed: seed, ctx: ctx,
                                                       intervention: intervention, experiments: experiments, capture: capture,
                                                     checkpoint: checkpoint)

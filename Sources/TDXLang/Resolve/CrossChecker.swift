@@ -186,6 +186,12 @@ struct CrossChecker {
                               help: "give `layer` as one block number, or pick latents with `latent = top(variable, n)`"), b, "latent")
             }
         }
+        if let f = spec.block("fit"), taskKind != "two_step" {
+            // In the prediction tasks the rollout's choices are the generating agent's (or the walk's), not
+            // the model's: fitting them would silently describe the wrong behaviour.
+            fail(.invalid(key: "fit", reason: "`fit` fits models to the choices of a task the model plays; in `\(taskKind)` the model predicts, so the choices are not its own",
+                          help: "remove the fit block (fitting models to the model's predictions is not supported yet)"), f, nil)
+        }
         if let g = spec.block("geometry"), taskKind != "graph" {
             fail(.invalid(key: "geometry", reason: "geometry compares node representations of a graph task",
                           help: "remove the geometry block, or use `task graph`"), g, nil)

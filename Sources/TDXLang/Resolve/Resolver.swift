@@ -247,7 +247,7 @@ struct Resolver {
             if p.name == "kind", let subKind, params["kind"] == nil {
                 return ResolvedParam(name: "kind", value: .symbol(subKind), sweep: nil, range: .none)
             }
-            return params[p.name] ?? ResolvedParam(name: p.name, value: derived[p.name] ?? p.defaultValue, sweep: nil, range: .none)
+            return params[p.name] ?? ResolvedParam(name: p.name, value: derived[p.name] ?? p.defaultValue(forKind: subKind), sweep: nil, range: .none)
         }
         let name = b.label?.text ?? (subKind ?? schema.name)
         return ResolvedBlock(kind: schema.name, name: name, subKind: subKind, params: ordered, range: b.range)

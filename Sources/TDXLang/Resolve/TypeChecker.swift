@@ -157,7 +157,10 @@ struct TypeChecker {
             for (a, spec) in zip(args, v.arguments) {
                 if let val = check(a, spec.type, key: "\(name.text).\(spec.name)") { out.append(val) } else { ok = false }
             }
-            return ok ? .call(name.text, out) : nil
+            guard ok else { return nil }
+            // Trailing arguments equal to their defaults are dropped: one resolved form per meaning.
+            while out.count > v.required, out.last == v.defaults[out.count - 1 - v.required] { out.removeLast() }
+            return .call(name.text, out)
         default:
             diagnostics.error(.wrongType(key: key, expected: ParamType.choice(variants).noun, found: found(e)), at: e.range)
             return nil

@@ -31,16 +31,21 @@ public struct Bounds: Sendable, Equatable {
 }
 
 /// One alternative of a choice: a bare symbol (`deterministic`) or a call (`common(0.7)`).
-/// Arguments from `required` on may be left out; the value then holds only those written, so adding an
-/// optional argument never changes what an existing spec means or its stage keys.
+/// Trailing arguments with a default may be left out. The resolved value drops trailing arguments equal
+/// to their defaults (`top(td_error, 1)` is `top(td_error)`), so adding an optional argument never changes
+/// an existing spec's resolved form or stage keys, and the two spellings hash alike.
 public struct Variant: Sendable {
     public var name: String
     public var arguments: [(name: String, type: ParamType)]
-    public var required: Int
+    /// Defaults of the last `defaults.count` arguments.
+    public var defaults: [Value]
     public var doc: String
-    public init(_ name: String, _ arguments: [(name: String, type: ParamType)] = [], required: Int? = nil, doc: String = "") {
-        self.name = name; self.arguments = arguments; self.required = required ?? arguments.count; self.doc = doc
+    public init(_ name: String, _ arguments: [(name: String, type: ParamType)] = [], defaults: [Value] = [], doc: String = "") {
+        precondition(defaults.count <= arguments.count)
+        self.name = name; self.arguments = arguments; self.defaults = defaults; self.doc = doc
     }
+    /// How many arguments must be written.
+    public var required: Int { arguments.count - defaults.count }
     public var signature: String {
         guard !arguments.isEmpty else { return name }
         let names = arguments.enumerated().map { $0.offset < required ? $0.element.name : "[\($0.element.name)]" }

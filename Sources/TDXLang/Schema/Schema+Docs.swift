@@ -2,8 +2,8 @@
 
 extension Schema {
     static func defaultText(_ p: Param) -> String {
-        let s = p.defaultValue.canonical
-        return s == "\"\"" ? "`\"\"`" : "`\(s)`"
+        func text(_ v: Value) -> String { let s = v.canonical; return s == "\"\"" ? "`\"\"`" : "`\(s)`" }
+        return text(p.defaultValue) + p.kindDefaults.keys.sorted().map { "; \($0): \(text(p.kindDefaults[$0]!))" }.joined()
     }
 
     /// The parameter tables, one per block kind, in Markdown.
@@ -47,6 +47,7 @@ extension Schema {
             let names = ([p.name] + p.aliases).joined(separator: " / ")
             out += "  \(names.padded(18)) \(p.type.description)\n"
             out += "  \("".padded(18)) default \(p.defaultValue.canonical)"
+                + p.kindDefaults.keys.sorted().map { " (\($0): \(p.kindDefaults[$0]!.canonical))" }.joined()
             if let k = p.kinds { out += "; kinds: \(k.joined(separator: ", "))" }
             out += "\n  \("".padded(18)) \(p.doc)\n"
         }

@@ -13,12 +13,16 @@ public struct Param: Sendable {
     /// Sub-kinds (task or agent kinds) this parameter applies to; nil means all.
     public var kinds: [String]?
     public var sweepable: Bool
+    /// Defaults that differ for some sub-kinds (`readout`: argmax where the model predicts).
+    public var kindDefaults: [String: Value]
 
     public init(_ name: String, _ type: ParamType, _ defaultValue: Value, _ doc: String,
-                aliases: [String] = [], kinds: [String]? = nil, sweepable: Bool = true) {
+                aliases: [String] = [], kinds: [String]? = nil, sweepable: Bool = true, kindDefaults: [String: Value] = [:]) {
         self.name = name; self.type = type; self.defaultValue = defaultValue; self.doc = doc
-        self.aliases = aliases; self.kinds = kinds; self.sweepable = sweepable
+        self.aliases = aliases; self.kinds = kinds; self.sweepable = sweepable; self.kindDefaults = kindDefaults
     }
+
+    public func defaultValue(forKind kind: String?) -> Value { kind.flatMap { kindDefaults[$0] } ?? defaultValue }
 
     public func applies(toKind kind: String?) -> Bool {
         guard let kinds, let kind else { return true }
