@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import TDXCore
+import TDXModels
 @testable import TDXCLI
 
 /// Runs the CLI in-process with captured output.
@@ -124,5 +125,23 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(c, 0)
         XCTAssertTrue(out.contains("\"milliseconds\":"), out)
         XCTAssertTrue(out.contains("\"diagnostics\":0"), out)
+    }
+
+    /// Node names a spec gives must differ in their first token (predictions are scored by it): a clash
+    /// stops the rollout with a message naming both, and nothing is cached for it.
+    func testGraphNamesSharingAFirstTokenAreRefused() throws {
+        guard (try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m")) != nil else {
+            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
+        }
+        let names = ["red apple", "red car"] + ["dog", "cat", "house", "tree", "boat", "chair", "lamp", "river", "stone", "bread",
+                                                 "horse", "window", "piano"]
+        let spec = try tempSpec("tdx 1\ntask graph { experiments = 1  walk_length = 12  names = [\(names.map { "\"\($0)\"" }.joined(separator: ", "))] }\n")
+        let cache = URL(fileURLWithPath: spec).deletingLastPathComponent().appendingPathComponent("c.sqlite").path
+        let results = URL(fileURLWithPath: spec).deletingLastPathComponent().appendingPathComponent("results").path
+        let (code, _, err) = tdx("run", spec, "--cache", cache, "--results", results)
+        XCTAssertEqual(code, 1, err)
+        XCTAssertTrue(err.contains("start with the same token") && err.contains("\" red apple\"") && err.contains("\" red car\""), err)
+        let (_, plan, _) = tdx("plan", spec, "--cache", cache)
+        XCTAssertTrue(plan.contains("rollout") && !plan.contains("Plan: 0 to run"), plan)
     }
 }

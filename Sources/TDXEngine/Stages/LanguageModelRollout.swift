@@ -332,8 +332,10 @@ enum LanguageModelRollout {
                                                      edits: edits), caches: nil)
             if !record.isEmpty { capture?.store(r.residuals[0], targets: record, d: d, into: &recorder) }
             for (j, (slot, _)) in part.enumerated() {
-                // Predictions score an answer by its first token (the tasks keep first tokens distinct).
+                // Predictions score an answer by its first token: answers sharing one cannot be told apart
+                // (THINGS names are drawn with distinct first tokens; names or labels a spec gives may not be).
                 let answers = try slot.answers.map { Array(try model.encode($0).prefix(1)) }
+                if let clash = firstTokenClash(slot.answers, answers) { throw PredictionError.sameFirstToken(clash.0, clash.1) }
                 let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil,
                                               prefix: [])
                 let choice = readout.choose(scores, rng: &rng)
@@ -347,5 +349,32 @@ enum LanguageModelRollout {
         rec.tokens = track
         finish(&rec)
         return (rec, recorder)
+    }
+}
+
+extension LanguageModelRollout {
+    /// Two answers whose first tokens are equal (or empty), if any.
+    static func firstTokenClash(_ texts: [String], _ tokens: [[Int]]) -> (String, String)? {
+        var seen: [Int: String] = [:]
+        for (text, t) in zip(texts, tokens) {
+            guard let first = t.first else { return (text, text) }
+            if let other = seen[first] { return (other, text) }
+            seen[first] = text
+        }
+        return nil
+    }
+}
+
+enum PredictionError: UserError, Equatable {
+    case sameFirstToken(String, String)
+    var message: String {
+        switch self {
+        case .sameFirstToken(let a, let b) where a == b: "the answer \(JSONText.string(a)) encodes to no token, so it cannot be scored"
+        case .sameFirstToken(let a, let b):
+            "the answers \(JSONText.string(a)) and \(JSONText.string(b)) start with the same token, so a prediction scored by its first token cannot tell them apart"
+        }
+    }
+    var help: String? {
+        "choose node names or action labels whose first tokens differ (`tdx model tokenize \"<text>\"` shows them), or leave `names = things`"
     }
 }
