@@ -28,6 +28,14 @@ final class StandardStagesTests: XCTestCase {
         XCTAssertEqual(graph.graph, GraphConfig().graph)
     }
 
+    func testFirstTokenClashes() {
+        typealias R = LanguageModelRollout
+        XCTAssertNil(R.firstTokenClash([" a", " b"], [[1], [2, 3]]))
+        XCTAssertEqual(R.firstTokenClash([" a", " b", " c"], [[1], [2], [1, 4]]), .sameFirstToken(" a", " c"))
+        XCTAssertEqual(R.firstTokenClash([" up", " up"], [[5], [5]]), .repeated(" up"))
+        XCTAssertEqual(R.firstTokenClash([" a", ""], [[1], []]), .noToken(""))
+    }
+
     func testLibraryValidationReachesCheck() throws {
         let spec = try XCTUnwrap(Frontend.check(text: "tdx 1\ntask two_step { stage1_labels = [\"X\", \"X\"] }\n", path: "v.tdx").spec)
         let d = SpecValidation.diagnostics(spec)

@@ -105,6 +105,7 @@ final class DiagnosticsTests: XCTestCase {
         assertMarkedDiagnostics(base + "intervene a { layer = all  latent = top(td_error, «0»E0311) }\n")
         assertMarkedDiagnostics(base + "intervene a { latent = «top(td_error, 2, 3)»E0313 }\n")
         assertMarkedDiagnostics(base + "intervene a { layer = [3, 4]  latent = «7»E0318 }\n")
+        assertMarkedDiagnostics(base + "intervene a { layer = [3]  latent = 7 }\n")
         assertMarkedDiagnostics(base + "intervene a { layer = «20..40»E0317  latent = top(td_error, 2) }\n")
         let r = checkText(base + "intervene a { latent = top(td_error, 2, 3) }\n")
         XCTAssertEqual(r.diagnostics.first?.message, "`top(…)` takes 1 or 2 arguments, found 3")

@@ -15,7 +15,8 @@ extension InterveneStage {
     /// The latents to edit: one block (`layer` a number or `peak(v)`) with one latent (an index or `top(v)`),
     /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a
     /// range or a list). Each edited latent gets its own control in its block: the block's lowest-|r| active
-    /// latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one.
+    /// latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one;
+    /// a missing control is an error rather than a control condition that edits fewer latents.
     static func targets(_ p: Params, variable: String, agent: String?, correlations: [Int: CorrelationResult],
                         ctx: StageContext) throws -> [InterventionTarget] {
         func entry(_ block: Int) -> VariableCorrelation? { correlations[block]?.variable(variable, agent: agent) }
@@ -30,9 +31,11 @@ extension InterveneStage {
             }) else { throw InterveneError.noCorrelations(variable) }
             pool = [best]
         } else {
-            let named = p["layer"]?.intList ?? correlations.keys.sorted()   // `all`: every correlated block
+            let named = Array(Set(p["layer"]?.intList ?? Array(correlations.keys))).sorted()   // `all`: every correlated block
             pool = named.filter { entry($0) != nil }
-            guard !pool.isEmpty else { throw InterveneError.noCorrelationsInBlocks(variable, named) }
+            guard !pool.isEmpty else {
+                throw named.isEmpty ? InterveneError.noCorrelations(variable) : InterveneError.noCorrelationsInBlocks(variable, named)
+            }
         }
         guard let first = entry(pool[0]) else { throw InterveneError.noCorrelations(variable) }
 
@@ -53,16 +56,17 @@ extension InterveneStage {
         guard picked.count == count else { throw InterveneError.tooFewLatents(variable, wanted: count, found: picked.count) }
         let edited = Set(picked.map { "\($0.block).\($0.latent)" })
         var controls: [Int: [Int]] = [:]   // block → controls handed out so far
-        return picked.map { t in
+        return try picked.map { t in
             var target = InterventionTarget(block: t.block, latent: t.latent, r: Double(t.r), control: nil, controlR: nil)
             guard wantsControl else { return target }
             let rb = r[t.block]!, used = controls[t.block] ?? []
             let candidates = [entry(t.block)?.controlLatent].compactMap { $0 }
                 + rb.indices.filter { rb[$0] != 0 && rb[$0].isFinite }.sorted { (abs(rb[$0]), $0) < (abs(rb[$1]), $1) }
-            if let c = candidates.first(where: { !used.contains($0) && !edited.contains("\(t.block).\($0)") }) {
-                target.control = c; target.controlR = Double(rb[c])
-                controls[t.block, default: []].append(c)
+            guard let c = candidates.first(where: { !used.contains($0) && !edited.contains("\(t.block).\($0)") }) else {
+                throw InterveneError.noControlLeft(block: t.block)
             }
+            target.control = c; target.controlR = Double(rb[c])
+            controls[t.block, default: []].append(c)
             return target
         }
     }

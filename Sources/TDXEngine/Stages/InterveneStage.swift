@@ -211,11 +211,13 @@ enum InterveneError: UserError {
     case noCorrelations(String)
     case noCorrelationsInBlocks(String, [Int])
     case tooFewLatents(String, wanted: Int, found: Int)
+    case noControlLeft(block: Int)
     var message: String {
         switch self {
         case .noCorrelations(let v): "no block has correlations with `\(v)` to choose a latent from"
         case .noCorrelationsInBlocks(let v, let blocks):
             "none of the blocks `layer` names (\(blocks.map(String.init).joined(separator: ", "))) has correlations with `\(v)`"
+        case .noControlLeft(let b): "block \(b) has no active latent left to serve as a control for every latent edited there"
         case .tooFewLatents(let v, let wanted, let found): "`top(\(v), \(wanted))` asks for \(wanted) latents but the blocks have \(found) whose r with `\(v)` is not zero"
         }
     }
@@ -224,6 +226,7 @@ enum InterveneError: UserError {
         case .noCorrelations: "add the variable to `correlate { with = [...] }`, or give `layer` and `latent` as numbers"
         case .noCorrelationsInBlocks: "record and correlate those blocks (`activations { layers = ... }`), or name blocks that are"
         case .tooFewLatents: "ask for fewer latents, or name more blocks in `layer`"
+        case .noControlLeft: "ask for fewer latents, name more blocks in `layer`, or set `control = none`"
         }
     }
 }

@@ -335,7 +335,7 @@ enum LanguageModelRollout {
                 // Predictions score an answer by its first token: answers sharing one cannot be told apart
                 // (THINGS names are drawn with distinct first tokens; names or labels a spec gives may not be).
                 let answers = try slot.answers.map { Array(try model.encode($0).prefix(1)) }
-                if let clash = firstTokenClash(slot.answers, answers) { throw PredictionError.sameFirstToken(clash.0, clash.1) }
+                if let clash = firstTokenClash(slot.answers, answers) { throw clash }
                 let scores = try answerScores(model, logits: r.logits(sequence: 0, index: j, vocab: V), answers: answers, cache: nil,
                                               prefix: [])
                 let choice = readout.choose(scores, rng: &rng)
@@ -353,12 +353,13 @@ enum LanguageModelRollout {
 }
 
 extension LanguageModelRollout {
-    /// Two answers whose first tokens are equal (or empty), if any.
-    static func firstTokenClash(_ texts: [String], _ tokens: [[Int]]) -> (String, String)? {
+    /// The first answer that cannot be scored by its first token: one that encodes to nothing, repeats
+    /// another, or shares its first token with another.
+    static func firstTokenClash(_ texts: [String], _ tokens: [[Int]]) -> PredictionError? {
         var seen: [Int: String] = [:]
         for (text, t) in zip(texts, tokens) {
-            guard let first = t.first else { return (text, text) }
-            if let other = seen[first] { return (other, text) }
+            guard let first = t.first else { return .noToken(text) }
+            if let other = seen[first] { return other == text ? .repeated(text) : .sameFirstToken(other, text) }
             seen[first] = text
         }
         return nil
@@ -366,10 +367,13 @@ extension LanguageModelRollout {
 }
 
 enum PredictionError: UserError, Equatable {
+    case noToken(String)
+    case repeated(String)
     case sameFirstToken(String, String)
     var message: String {
         switch self {
-        case .sameFirstToken(let a, let b) where a == b: "the answer \(JSONText.string(a)) encodes to no token, so it cannot be scored"
+        case .noToken(let a): "the answer \(JSONText.string(a)) encodes to no token, so it cannot be scored"
+        case .repeated(let a): "the answer \(JSONText.string(a)) appears twice among the answers of one prediction"
         case .sameFirstToken(let a, let b):
             "the answers \(JSONText.string(a)) and \(JSONText.string(b)) start with the same token, so a prediction scored by its first token cannot tell them apart"
         }

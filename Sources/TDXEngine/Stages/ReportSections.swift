@@ -94,7 +94,7 @@ struct InterventionSection {
                         + (t.control.map { "\($0), r = " + NumberFormat.format(t.controlR ?? .nan) } ?? "none") + ")"
                 }
                 r.md.paragraph("**\(res.name)**: \(res.edit) of the \(targets.count) latents with the highest |r| with \(res.variable), "
-                    + "each in its own block, at \(res.positions) positions: \(each.joined(separator: ", ")); "
+                    + "each edited at its block, at \(res.positions) positions: \(each.joined(separator: ", ")); "
                     + "the control condition edits the controls instead; \(res.experiments.count) experiments.")
             } else {
                 r.md.paragraph("**\(res.name)**: \(res.edit) of latent \(res.latent) (r = \(NumberFormat.format(res.latentR)) with \(res.variable)) "

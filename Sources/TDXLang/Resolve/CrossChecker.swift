@@ -180,7 +180,7 @@ struct CrossChecker {
         }
         for b in spec.blocks("intervene") {
             // Several blocks are a pool for `top(variable, n)`; a latent index belongs to one block.
-            guard let layer = b["layer"], layer.intValue == nil, layer.head != "peak" else { continue }
+            guard let layer = b["layer"], layer.intValue == nil, layer.head != "peak", layer.intList?.count != 1 else { continue }
             if b["latent"]?.intValue != nil {
                 fail(.invalid(key: "latent", reason: "a latent index names a latent of one block, but `layer` names several",
                               help: "give `layer` as one block number, or pick latents with `latent = top(variable, n)`"), b, "latent")

@@ -277,7 +277,7 @@ extension Schema {
                       "Block to edit: a number, the peak of a variable's curve, or the blocks `top(variable, n)` picks from (`all`, a range, a list) (unwritten: the variable latent or control names)."),
                 Param("latent", .either([.int(.atLeast(0)), .choice([Variant("top", [("variable", .variable), ("n", positiveInt)], defaults: [.int(1)])])]),
                       .call("top", [.symbol("td_error")]),
-                      "Latent to edit: an index, the best-correlated one, or `top(variable, n)`: the n latents with the highest |r| over the blocks of `layer`, each edited in its own block (unwritten: the variable layer or control names)."),
+                      "Latent to edit: an index, the best-correlated one, or `top(variable, n)`: the n latents with the highest |r| over the blocks of `layer`, each edited at its block (unwritten: the variable layer or control names)."),
                 Param("agent", .blockRef("agent"), .string(""), "Agent providing the variable (\"\" = the first agent block, in spec order, that does).",
                       sweepable: false),
                 Param("edit", .choice([Variant("zero"), Variant("scale", [("factor", .float(.any))]),
