@@ -26,10 +26,7 @@ final class EndToEndTests: XCTestCase {
     """
 
     func testEveryStageWithTheDefaultModel() throws {
-        let models = ModelStore(environment: ProcessInfo.processInfo.environment)
-        guard (try? models.resolve("smollm2-135m")) != nil else {
-            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
-        }
+        let weights = try defaultModelPath()
         let sb = try Sandbox()
         let path = try sb.write(Self.spec)
         let spec = try XCTUnwrap(Frontend.check(path: path).spec)
@@ -72,7 +69,7 @@ final class EndToEndTests: XCTestCase {
 
         // The activations were recorded during the closed loop (KV cache, step by step); one fresh pass over
         // the final transcript gives the same residual streams.
-        let model = try LanguageModel.load(path: try models.resolve("smollm2-135m"))
+        let model = try LanguageModel.load(path: weights)
         let rows = try ActivationRows.decode(try store.readString(key: plan.graph[id: "activations[9]"]!.key, blob: "rows"))
         let x9 = try store.readFloats(key: plan.graph[id: "activations[9]"]!.key, blob: "x")
         let e0 = try XCTUnwrap(rollout.experiments.first)
@@ -106,11 +103,8 @@ final class EndToEndTests: XCTestCase {
     /// (prediction) transcripts; the full-reconstruction condition, an identity up to rounding, reproduces
     /// the correlate stages' values.
     func testGraphLesionLaterBlocks() throws {
-        guard (try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m")) != nil else {
-            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
-        }
         let sb = try Sandbox()
-        let path = try sb.write("""
+        let (plan, store) = try runWithDefaultModel(in: sb, """
             tdx 1
             seed = 4
             task graph { experiments = 2  walk_length = 40 }
@@ -120,12 +114,7 @@ final class EndToEndTests: XCTestCase {
             correlate { with = [sr_td_error]  null = permutation(10)  bootstrap = 10 }
             intervene lesion { layer = 1  latent = top(sr_td_error)  control = lowest(sr_td_error) }
 
-            """)
-        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
-        let engine = Engine(registry: StandardStages.registry)
-        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache), options: Plan.Options(until: ["intervene"]))
-        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
-        let store = try Store(path: sb.cache)
+            """, until: ["intervene"])
         let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
         let byName = Dictionary(uniqueKeysWithValues: iv.conditions.map { ($0.name, $0.downstream ?? [:]) })
         XCTAssertEqual(Set(byName["intact"]?.keys ?? [:].keys), ["4", "8"])
@@ -140,11 +129,8 @@ final class EndToEndTests: XCTestCase {
     /// the highest |r| (each in its own block, read from the correlate stages' r vectors), and each gets a
     /// distinct control latent of its own block.
     func testSeveralLatentsAcrossBlocks() throws {
-        guard (try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m")) != nil else {
-            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
-        }
         let sb = try Sandbox()
-        let path = try sb.write("""
+        let (plan, store) = try runWithDefaultModel(in: sb, """
             tdx 1
             seed = 5
             task grid_world { experiments = 2  episodes = 3  size = 3  max_steps = 10  control = none }
@@ -156,11 +142,6 @@ final class EndToEndTests: XCTestCase {
             report {}
 
             """)
-        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
-        let engine = Engine(registry: StandardStages.registry)
-        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
-        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
-        let store = try Store(path: sb.cache)
         let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
         let targets = try XCTUnwrap(iv.targets)
         XCTAssertEqual(targets.count, 3)
@@ -196,5 +177,17 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(report.contains("**lesion**: zero of the 3 latents with the highest |r|"), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
+    }
+
+    /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when
+    /// the model is not fetched).
+    private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = []) throws -> (Plan, Store) {
+        try defaultModelPath()
+        let path = try sb.write(text)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache), options: Plan.Options(until: until))
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        return (plan, try Store(path: sb.cache))
     }
 }

@@ -3,6 +3,7 @@ import XCTest
 import TDXCore
 @testable import TDXEngine
 import TDXLang
+import TDXModels
 import TDXPlan
 import TDXStore
 
@@ -82,4 +83,13 @@ func spawnTDX(_ args: [String], env extra: [String: String]) throws -> Process {
     p.standardError = FileHandle.nullDevice
     try p.run()
     return p
+}
+
+/// The default model's path; skips the test when the model is not fetched.
+@discardableResult
+func defaultModelPath() throws -> String {
+    guard let path = try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m") else {
+        throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
+    }
+    return path
 }

@@ -52,9 +52,7 @@ final class WorkerEndToEndTests: XCTestCase {
         guard (try? probe.run()) != nil else { throw XCTSkip("python3 is not installed") }
         probe.waitUntilExit()
         guard probe.terminationStatus == 0 else { throw XCTSkip("numpy is missing: apt-get install python3-numpy") }
-        guard let weights = try? ModelStore(environment: ProcessInfo.processInfo.environment).resolve("smollm2-135m") else {
-            throw XCTSkip("the default model is not fetched (scripts/test.sh runs `tdx model fetch` first)")
-        }
+        let weights = try defaultModelPath()
         let sb = try Sandbox()
         let (lp, ls) = try run(spec(model: "model llm { weights = \"\(weights)\" }"), in: sb, name: "local")
         let (wp, ws) = try run(spec(model: "model llm { backend = worker  command = [\"python3\", \"\(script)\"]  weights = \"\(weights)\" }"),
