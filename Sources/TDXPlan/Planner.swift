@@ -190,7 +190,10 @@ public struct Planner {
         if let g = spec.block("geometry") {
             var inputs = [ref("rollout")] + perLayer("activations") + perLayer("sae") + perLayer("correlate")
             if let lesion = g["lesion"]?.symbolValue, idOf["intervene[\(lesion)]"] != nil { inputs.append(ref("intervene[\(lesion)]")) }
-            add("geometry", .geometry, params: params(g).merging(seed) { a, _ in a }, inputs: inputs)
+            var p = params(g).merging(seed) { a, _ in a }
+            // The first SR agent: its M gives the reference dissimilarities for RSA.
+            if let sr = agents.first(where: { $0.subKind == "sr" }) { p.merge(params(sr)) { a, _ in a } }
+            add("geometry", .geometry, params: p, inputs: inputs)
         }
         var reportParams = params(spec.block("report"))
         if let s = spec.block("correlate")?["smooth"] { reportParams["correlate.smooth"] = variant["correlate.smooth"] ?? s }

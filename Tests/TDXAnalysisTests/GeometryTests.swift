@@ -70,4 +70,16 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(s.meanBetween, (f["between"] as! NSNumber).doubleValue, accuracy: 1e-12)
         XCTAssertLessThan(s.ratio, 1)
     }
+
+    /// Spearman over upper triangles, by hand: pairs (0,1), (0,2), (1,2) ordered 1 < 2 < 3 against
+    /// 10 < 30 > 20 give ranks [1, 2, 3] vs [1, 3, 2], r = 1 − 6·2 / (3·8) = 0.5.
+    func testRSASpearmanOfUpperTriangles() {
+        let a: [Double] = [0, 1, 2,  1, 0, 3,  2, 3, 0]
+        let b: [Double] = [0, 10, 30,  10, 0, 20,  30, 20, 0]
+        XCTAssertEqual(RSA.spearman(a, b, n: 3), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(RSA.spearman(a, a.map { 2 * $0 + 1 }, n: 3), 1, accuracy: 1e-12)
+        XCTAssertTrue(RSA.spearman(a, [Double](repeating: 4, count: 9), n: 3).isNaN)
+        XCTAssertTrue(RSA.spearman([0, 1, 1, 0], [0, 2, 2, 0], n: 2).isNaN, "one pair")
+        XCTAssertEqual(RSA.ranks([3, 1, 2, 2]), [4, 1, 2.5, 2.5])
+    }
 }

@@ -233,6 +233,10 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertEqual(g.peakR!, v2.maxAbsR, accuracy: 1e-12)
         XCTAssertEqual(g.intact.nodes.count, 15)
         XCTAssertGreaterThan(g.intact.score!.silhouette, 0.3)
+        // RSA: the planted community structure orders node pairs as the SR agent's M does.
+        let rsa = try XCTUnwrap(g.intact.srRSA)
+        XCTAssertGreaterThan(rsa, 0.3, "RSA \(rsa)")
+        XCTAssertLessThanOrEqual(rsa, 1)
         // The stand-in intervention stores no lesioned activations: geometry says so instead of failing.
         XCTAssertEqual(g.lesion, "intervene[cut]")
         XCTAssertNil(g.lesioned)

@@ -3,6 +3,7 @@ import TDXAnalysis
 import TDXCore
 import TDXLang
 import TDXPlan
+import TDXRL
 
 /// How clearly node representations separate into communities (codable form of TDXAnalysis's CommunityScore).
 public struct CommunitySummary: Codable, Sendable, Equatable {
@@ -36,6 +37,9 @@ public struct GeometryMap: Codable, Sendable, Equatable {
     public var mdsScore: CommunitySummary?
     /// Float blob holding the dissimilarity matrix [nodes × nodes].
     public var distanceBlob: String
+    /// Spearman r between these node dissimilarities and the SR agent's (rows of its M after each walk,
+    /// averaged over the same experiments, same distance): RSA, SCIENCE.md §6.1 (d). Nil without an sr agent.
+    public var srRSA: Double?
 }
 
 /// The output of `geometry` (blob `geometry`).
@@ -67,11 +71,10 @@ public struct GeometryResult: Codable, Sendable, Equatable {
 /// occurrences of each node, compare nodes by a distance, embed by metric MDS, score the communities.
 struct GeometryStage: StageBody {
     let kind = StageKind.geometry
-    let codeVersion = 2
+    let codeVersion = 3
 
     /// Blobs an `intervene[…]` artifact is expected to hold for geometry: the lesioned run's activations at
-    /// block L, laid out as `activations[L]`'s `x` and `rows`.
-    // TODO(intervene): the intervention stage does not exist yet; it should write these two blobs per layer.
+    /// block L, laid out as `activations[L]`'s `x` and `rows` (one pair per edited block).
     static func lesionedBlobs(layer: Int) -> (x: String, rows: String) { ("lesioned.x.\(layer)", "lesioned.rows.\(layer)") }
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
@@ -117,7 +120,7 @@ struct GeometryStage: StageBody {
         if source == "sae" && !ctx.inputs(of: .sae).contains(saeID) { throw fail("source = sae needs \(saeID)") }
         let sae = source == "sae" ? try ctx.sae(saeID) : nil
 
-        let options = GeometryCore.Options(distance: p.symbol("distance", "euclidean") == "correlation" ? .correlation : .euclidean,
+        var options = GeometryCore.Options(distance: p.symbol("distance", "euclidean") == "correlation" ? .correlation : .euclidean,
                                            skip: p.int("skip", 100), inits: p.int("inits", 4), seed: ctx.seed)
         func features(_ x: [Float], _ rows: ActivationRows) -> (values: [Float], cols: Int) {
             if let sae { return (sae.encode(x, rows: rows.count), sae.dSAE) }
@@ -144,6 +147,13 @@ struct GeometryStage: StageBody {
             } else {
                 note = "\(lesionID) stores no lesioned activations for block \(layer) (blobs \(blobs.x), \(blobs.rows))"
             }
+        }
+        // The SR agent's view of the same experiments, for RSA.
+        if let agent = Params.agentNames(ctx.stage.params).first(where: { Params(ctx.stage.params, prefix: "agent.\($0)").symbol("kind") == "sr" }) {
+            let config = SpecConfigs.sr(Params(ctx.stage.params, prefix: "agent.\(agent)"))
+            let used = Set(act.rows.experiment)
+            options.reference = GeometryCore.srDissimilarity(config, experiments: rollout.experiments.filter { used.contains($0.experiment) },
+                                                            distance: options.distance)
         }
         let f = features(act.x, act.rows)
         guard let intact = GeometryCore.map(features: f.values, cols: f.cols, rows: act.rows, experiments: rollout.experiments,
@@ -176,6 +186,21 @@ enum GeometryCore {
         var skip = 100
         var inits = 4
         var seed: UInt64 = 0
+        /// Reference dissimilarities over all nodes [nodeCount × nodeCount] for RSA.
+        var reference: (matrix: [Double], nodeCount: Int)?
+    }
+
+    /// Dissimilarities between the rows of the SR agent's M after each walk, averaged over experiments.
+    static func srDissimilarity(_ config: SRConfig, experiments: [ExperimentRecord], distance: Distance) -> (matrix: [Double], nodeCount: Int)? {
+        var mean: [Double] = [], count = 0, n = 0
+        for e in experiments {
+            guard let walk = e.walk, let events = e.nodeEvents, let names = e.names else { continue }
+            let m = SuccessorRepresentation.run(config, walk: walk, nodeCount: names.count, nodeEvents: events).sr
+            if mean.isEmpty { n = names.count; mean = m } else if names.count == n { for i in m.indices { mean[i] += m[i] } } else { continue }
+            count += 1
+        }
+        guard count > 0 else { return nil }
+        return (dissimilarity(mean.map { $0 / Double(count) }, n: n, cols: n, distance), n)
     }
 
     /// Per node, the mean feature vector over its occurrences at walk steps ≥ `skip`: averaged within each
@@ -253,6 +278,11 @@ enum GeometryCore {
         let labels = total == 15 ? nodes.map { $0 / 5 } : []
         let scorable = Set(labels).count >= 2
         output.floats(distanceBlob, delta.map { Float($0) }, shape: [n, n])
+        var rsa: Double?
+        if let ref = options.reference, nodes.allSatisfy({ $0 < ref.nodeCount }) {
+            let sub = nodes.flatMap { i in nodes.map { j in ref.matrix[i * ref.nodeCount + j] } }
+            rsa = RSA.spearman(delta, sub, n: n)
+        }
         return GeometryMap(
             nodes: nodes, community: labels, occurrences: nodes.map { avg.occurrences[$0] },
             experiments: Set(experiments.filter { $0.walk != nil }.map(\.experiment)).count,
@@ -260,6 +290,6 @@ enum GeometryCore {
             stress: mds.stress, normalisedStress: mds.normalisedStress,
             score: scorable ? CommunitySummary(CommunityScore(distance: delta, labels: labels)) : nil,
             mdsScore: scorable ? CommunitySummary(CommunityScore(distance: MDS.distances(mds.coordinates, n: n, k: 2), labels: labels)) : nil,
-            distanceBlob: distanceBlob)
+            distanceBlob: distanceBlob, srRSA: rsa)
     }
 }

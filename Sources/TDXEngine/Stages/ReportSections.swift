@@ -156,12 +156,17 @@ struct GeometrySection {
         r.figure("mds.svg", ScatterPlot(title: "Metric MDS of node representations (block \(result.layer), \(result.source))",
                                         groupNames: ["community 1", "community 2", "community 3"], panels: panels, equalAspect: true),
                  alt: "MDS of node representations")
-        var t = ReportTable(columns: ["condition", "within", "between", "ratio", "silhouette", "stress"])
+        var t = ReportTable(columns: ["condition", "within", "between", "ratio", "silhouette", "stress", "RSA with SR"])
         for (name, g) in [("intact", result.intact)] + (result.lesioned.map { [("lesioned", $0)] } ?? []) {
             t.append([.text(name), .number(g.score?.meanWithin ?? .nan), .number(g.score?.meanBetween ?? .nan),
-                      .number(g.score?.ratio ?? .nan), .number(g.score?.silhouette ?? .nan), .number(g.normalisedStress)])
+                      .number(g.score?.ratio ?? .nan), .number(g.score?.silhouette ?? .nan), .number(g.normalisedStress),
+                      .number(g.srRSA ?? .nan)])
         }
         r.table("geometry.csv", t)
+        if result.intact.srRSA != nil {
+            r.md.paragraph("RSA with SR: Spearman r between the node dissimilarities above and those of the SR agent's M "
+                + "(rows after each walk, averaged over the same experiments, same distance).")
+        }
         if let note = result.note { r.md.paragraph(note) }
     }
 }
