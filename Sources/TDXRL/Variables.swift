@@ -52,4 +52,20 @@ public enum RLVariables {
                              columns: Dictionary(uniqueKeysWithValues: cols.map { (prefix + $0.key, $0.value) }),
                              anchors: Dictionary(uniqueKeysWithValues: anchors.map { (prefix + $0.key, $0.value) }))
     }
+
+    /// The model's own surprise at each choice slot where it gave probabilities: `model_surprise` =
+    /// −log p(written answer), anchored at the slot, or at the node event laid over the slot's text in the
+    /// graph task (where the node rows are).
+    public static func readout(_ transcript: Transcript, experiment: Int) -> VariableTable {
+        let events = transcript.events
+        var from: [Int] = [], to: [Int] = [], surprise: [Double] = []
+        for (i, ev) in events.enumerated() where ev.kind == .choice {
+            guard let p = ev.probabilities, let w = ev.written, p.indices.contains(w) else { continue }
+            let node = i + 1 < events.count && events[i + 1].kind == .node && events[i + 1].span == ev.span
+            from.append(i); to.append(node ? i + 1 : i)
+            surprise.append(-log(max(p[w], .leastNormalMagnitude)))
+        }
+        return VariableTable(experiment: experiment, fromEvents: from, toEvents: to, columns: ["model_surprise": surprise],
+                             anchors: ["model_surprise": .to])
+    }
 }

@@ -109,12 +109,26 @@ final class EndToEndTests: XCTestCase {
             seed = 4
             task graph { experiments = 2  walk_length = 40 }
             agent sr { α = 0.05  γ = 0.9 }
+            agent readout {}
             activations { layers = [1, 4, 8]  positions = [node] }
             sae { expansion = 1  epochs = 1 }
-            correlate { with = [sr_td_error]  null = permutation(10)  bootstrap = 10 }
+            correlate { with = [sr_td_error, model_surprise]  null = permutation(10)  bootstrap = 10 }
             intervene lesion { layer = 1  latent = top(sr_td_error)  control = lowest(sr_td_error) }
 
             """, until: ["intervene"])
+        // The model's own surprise: −log of the probability it gave the node that came, at that node's event.
+        let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))
+        let vars = try VariablesData.decode(try store.readString(key: plan.graph[id: "rl_variables"]!.key, blob: "variables"))
+        for (e, rec) in rollout.experiments.enumerated() {
+            let col = try XCTUnwrap(vars.experiments[e]["readout.model_surprise"])
+            XCTAssertEqual(col.events, Array(rec.nodeEvents!.dropFirst()))
+            for (k, event) in col.events.enumerated() {
+                let slot = rec.transcript.events[event - 1]
+                XCTAssertEqual(col.values[k], -log(slot.probabilities![slot.written!]), accuracy: 1e-12)
+            }
+        }
+        let c4 = try CorrelationResult.decode(try store.readString(key: plan.graph[id: "correlate[4]"]!.key, blob: "correlations"))
+        XCTAssertNotNil(c4.variable("model_surprise"))
         let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
         let byName = Dictionary(uniqueKeysWithValues: iv.conditions.map { ($0.name, $0.downstream ?? [:]) })
         XCTAssertEqual(Set(byName["intact"]?.keys ?? [:].keys), ["4", "8"])

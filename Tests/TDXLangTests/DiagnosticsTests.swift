@@ -94,6 +94,12 @@ final class DiagnosticsTests: XCTestCase {
         """)
     }
 
+    func testReadoutAgentFitsEveryTaskButCannotAct() {
+        assertMarkedDiagnostics(header + "task graph {}\nagent readout {}\nsae {}\ncorrelate { with = [model_surprise] }\n")
+        assertMarkedDiagnostics(header + "task two_step { policy = «agent(me)»E0318 }\nagent me { kind = readout }\n")
+        assertMarkedDiagnostics(header + "task grid_world { generator = «me»E0318 }\nagent me { kind = readout }\n")
+    }
+
     func testFitNeedsATaskTheModelPlays() {
         assertMarkedDiagnostics(header + "task grid_world {}\nagent q_learning {}\n«fit {}»E0318\n")
         assertMarkedDiagnostics(header + "task two_step {}\nagent q_learning {}\nfit {}\n")

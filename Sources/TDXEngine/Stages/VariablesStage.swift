@@ -34,7 +34,7 @@ struct VariablesStage: StageBody {
     static let columns: [String: String] = [
         "td_error": "td_error", "q_value": "q_chosen", "q_unchosen": "q_unchosen", "value": "v",
         "choice_kernel": "q_chosen", "sr": "sr_value", "sr_td_error": "sr_td", "sr_td_norm": "sr_td_norm",
-        "transition": "transition_prob", "surprise": "surprise",
+        "transition": "transition_prob", "surprise": "surprise", "model_surprise": "model_surprise",
     ]
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
@@ -71,6 +71,7 @@ struct VariablesStage: StageBody {
     /// agents along its walk (nil when the experiment has none).
     static func table(agent p: Params, fits: BehaviourReport?, experiment e: ExperimentRecord) -> VariableTable? {
         let kind = p.symbol("kind")
+        if kind == "readout" { return RLVariables.readout(e.transcript, experiment: e.experiment) }
         if kind == "sr" || kind == "transition" {
             guard let walk = e.walk, let events = e.nodeEvents, let names = e.names else { return nil }
             return SuccessorRepresentation.run(SpecConfigs.sr(p), walk: walk, nodeCount: names.count,

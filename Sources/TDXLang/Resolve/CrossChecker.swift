@@ -122,6 +122,7 @@ struct CrossChecker {
     private mutating func checkAgents(_ taskKind: String) {
         for a in spec.blocks("agent") {
             let k = a.subKind ?? "q_learning"
+            if k == "readout" { continue }   // the model's own read-out exists in every task
             let graphOnly = ["sr", "transition"].contains(k)
             if graphOnly != (taskKind == "graph") {
                 fail(.invalid(key: "kind", reason: "agent kind `\(k)` does not fit a `\(taskKind)` task",
@@ -153,6 +154,14 @@ struct CrossChecker {
         if let t = spec.task {
             if let p = t["policy"], p.head == "agent" { checkRef(p, kind: "agent", in: t, param: "policy") }
             checkRef(t["generator"], kind: "agent", in: t, param: "generator")
+            // Only behavioural models choose actions.
+            for (key, name) in [("policy", t["policy"].flatMap { $0.head == "agent" ? $0.arguments.first?.symbolValue : nil }),
+                                ("generator", t["generator"]?.symbolValue)] {
+                guard let name, let a = spec.blocks("agent").first(where: { $0.name == name }),
+                      let k = a.subKind, ["sr", "transition", "readout"].contains(k) else { continue }
+                fail(.invalid(key: key, reason: "agent `\(name)` (kind `\(k)`) cannot choose actions",
+                              help: "name a behavioural agent (q_learning, myopic, repetition, choice_kernel, model_based, hybrid)"), t, key)
+            }
         }
         let provided = Set(spec.blocks("agent").flatMap { a in
             Schema.variables.filter { $0.providedBy.contains(a.subKind ?? "") }.map(\.name)
