@@ -210,6 +210,35 @@ def serve(handler, stdin=None, stdout=None):
                 "This is a worker bug; the worker's stderr has the traceback.")))
 
 
+class Worker:
+    """Protocol v1 dispatch shared by the workers. Subclasses set NAME and VERSION and implement
+    load(req), register_sae(req, payload), tokenize(req) and forward(req, payload); serve() calls handle."""
+    NAME = VERSION = ""
+    CAPABILITIES = ["tokenize", "forward", "capture", "edit.add", "edit.sae"]
+
+    def __init__(self):
+        self.model = None
+        self.saes = {}
+
+    def handle(self, req, payload):
+        op = req["op"]
+        if op == "hello":
+            check_hello(req)
+            return {"protocol": PROTOCOL_VERSION, "worker": self.NAME, "worker_version": self.VERSION,
+                    "capabilities": list(self.CAPABILITIES)}, b""
+        if op == "load":
+            return self.load(req), b""
+        if op == "sae":
+            return self.register_sae(req, payload), b""
+        if op in ("tokenize", "forward") and self.model is None:
+            raise bad_request(f"'{op}' needs a model; send 'load' first")
+        if op == "tokenize":
+            return self.tokenize(req), b""
+        if op == "forward":
+            return self.forward(req, payload)
+        raise bad_request(f"unknown op {op!r}", "Known ops: hello, load, tokenize, sae, forward, close.")
+
+
 def missing_dependency_handler(what, requirements_file, alternative=""):
     """A handler that answers every request with `missing_dependency` naming the install command."""
     req = requirements_file

@@ -18,7 +18,6 @@ from tdx_worker_protocol import ProtocolError, bad_request  # noqa: E402
 import nnsight_plan as hf  # noqa: E402
 import tdx_forward_plan as fp  # noqa: E402
 
-WORKER_NAME, WORKER_VERSION = "nnsight", "0.1"
 REQUIREMENTS = os.path.join(HERE, "requirements.txt")
 DTYPES = ("float32", "float16", "bfloat16", "auto")
 
@@ -88,31 +87,18 @@ def run_steps(model, steps, saes, logit_rows, saved):
 
 # MARK: worker
 
-class NnsightWorker:
-    def __init__(self):
-        self.model = self.shape = None
-        self.remote = False
-        self.saes = {}
+class NnsightWorker(proto.Worker):
+    NAME, VERSION = "nnsight", "0.1"
 
-    def handle(self, req, payload):
-        op = req["op"]
-        if op == "hello":
-            proto.check_hello(req)
-            return {"protocol": proto.PROTOCOL_VERSION, "worker": WORKER_NAME, "worker_version": WORKER_VERSION,
-                    "capabilities": ["tokenize", "forward", "capture", "edit.add", "edit.sae"]}, b""
-        if op == "load":
-            return self.load(req), b""
-        if op == "sae":
-            handle, spec = fp.parse_sae(req, payload)
-            self.saes[handle] = spec
-            return {}, b""
-        if op in ("tokenize", "forward") and self.model is None:
-            raise bad_request(f"'{op}' needs a model; send 'load' first")
-        if op == "tokenize":
-            return self.tokenize(req), b""
-        if op == "forward":
-            return self.forward(req, payload)
-        raise bad_request(f"unknown op {op!r}", "Known ops: hello, load, tokenize, sae, forward, close.")
+    def __init__(self):
+        super().__init__()
+        self.shape = None
+        self.remote = False
+
+    def register_sae(self, req, payload):
+        handle, spec = fp.parse_sae(req, payload)
+        self.saes[handle] = spec
+        return {}
 
     def load(self, req):
         import torch

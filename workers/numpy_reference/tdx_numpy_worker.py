@@ -15,33 +15,16 @@ import tdx_forward_plan as fp  # noqa: E402
 import tdx_worker_protocol as proto  # noqa: E402
 from tdx_worker_protocol import ProtocolError, bad_request  # noqa: E402
 
-WORKER_NAME, WORKER_VERSION = "numpy-reference", "0.1"
 REQUIREMENTS = os.path.join(HERE, "requirements.txt")
 DTYPES = ("float32", "float16", "bfloat16", "auto")
 
 
-class NumpyWorker:
-    def __init__(self):
-        self.model = self.tokenizer = None
-        self.saes = {}
+class NumpyWorker(proto.Worker):
+    NAME, VERSION = "numpy-reference", "0.1"
 
-    def handle(self, req, payload):
-        op = req["op"]
-        if op == "hello":
-            proto.check_hello(req)
-            return {"protocol": proto.PROTOCOL_VERSION, "worker": WORKER_NAME, "worker_version": WORKER_VERSION,
-                    "capabilities": ["tokenize", "forward", "capture", "edit.add", "edit.sae"]}, b""
-        if op == "load":
-            return self.load(req), b""
-        if op == "sae":
-            return self.register_sae(req, payload), b""
-        if op in ("tokenize", "forward") and self.model is None:
-            raise bad_request(f"'{op}' needs a model; send 'load' first")
-        if op == "tokenize":
-            return self.tokenize(req), b""
-        if op == "forward":
-            return self.forward(req, payload)
-        raise bad_request(f"unknown op {op!r}", "Known ops: hello, load, tokenize, sae, forward, close.")
+    def __init__(self):
+        super().__init__()
+        self.tokenizer = None
 
     # MARK: load
 
