@@ -14,7 +14,7 @@ public enum Interrupt {
         let handler: @convention(c) (Int32) -> Void = { sig in
             if Interrupt.flag != 0 { _exit(130) }
             Interrupt.flag = 1
-            let msg = "\ntdx: stopping after the running stages finish (Ctrl-C again to quit now)\n"
+            let msg = "\ntdx: stopping; running stages stop at their next safe point, keeping finished stages and saved batches (Ctrl-C again to quit now)\n"
             _ = msg.withCString { write(2, $0, strlen($0)) }
         }
         signal(SIGINT, handler)
