@@ -160,6 +160,23 @@ final class ForwardTests: XCTestCase {
         }
     }
 
+    /// Edits at two blocks in one request (an intervention with latents in several blocks): each block's
+    /// capture sees every edit at or before it, and only those.
+    func testEditsAtSeveralBlocksInOnePass() throws {
+        let m = try Self.tiny()
+        let d = m.config.dModel
+        let s = [7, 8, 9, 10, 11]
+        var v0 = [Float](repeating: 0, count: d), v1 = v0
+        v0[1] = 1.5; v1[4] = -2
+        let req = { (edits: [ResidualEdit]) in ForwardRequest(sequences: [s], captureBlocks: [0, 1], capturePositions: [[3]], edits: edits) }
+        let first = try m.forward(req([ResidualEdit(block: 0, positions: [3], operation: .add(v0))]))
+        let both = try m.forward(req([ResidualEdit(block: 0, positions: [3], operation: .add(v0)),
+                                      ResidualEdit(block: 1, positions: [3], operation: .add(v1))]))
+        XCTAssertEqual(Array(both.residuals[0][0..<d]), Array(first.residuals[0][0..<d]), "block 0 sees only its own edit")
+        let want = (0..<d).map { first.residuals[0][d + $0] + v1[$0] }
+        assertClose(Array(both.residuals[0][d..<(2 * d)]), want, 1e-6, "block 1 = stream after the block-0 edit + v1")
+    }
+
     func testAnswerLogProbsSumTokenLogProbs() throws {
         let m = try Self.tiny()
         let prefix = [1, 2, 3]
