@@ -8,7 +8,11 @@ public struct Params: Sendable {
 
     public init(_ values: [String: Value], prefix: String) { self.values = values; self.prefix = prefix }
 
-    public subscript(_ name: String) -> Value? { values[prefix.isEmpty ? name : "\(prefix).\(name)"] }
+    /// A parameter's value; an elided one the resolved spec left out holds its schema default.
+    public subscript(_ name: String) -> Value? {
+        values[prefix.isEmpty ? name : "\(prefix).\(name)"]
+            ?? Schema.elidedDefault(block: String(prefix.prefix { $0 != "." }), subKind: values["\(prefix).kind"]?.symbolValue, name)
+    }
 
     public func int(_ n: String, _ d: Int = 0) -> Int { self[n]?.intValue ?? d }
     public func double(_ n: String, _ d: Double = 0) -> Double { self[n]?.doubleValue ?? d }

@@ -151,7 +151,7 @@ final class EndToEndTests: XCTestCase {
             agent q_learning {}
             activations { layers = [1, 4, 8] }
             sae { expansion = 1  epochs = 1 }
-            correlate { with = [td_error]  null = none  bootstrap = 0 }
+            correlate { with = [td_error]  null = none  bootstrap = 0  partial = [reward] }
             intervene lesion { layer = 4..8  latent = top(td_error, 3)  edit = zero  control = lowest(td_error) }
             report {}
 
@@ -167,6 +167,7 @@ final class EndToEndTests: XCTestCase {
             let key = plan.graph[id: "correlate[\(b)]"]!.key
             let c = try CorrelationResult.decode(try store.readString(key: key, blob: "correlations"))
             let v = try XCTUnwrap(c.variable("td_error"))
+            XCTAssertEqual(v.partialOut, ["q_learning.reward"], "the reward was regressed out")
             r[b] = try store.readFloats(key: key, blob: v.rBlob)
             all += r[b]!.enumerated().map { (b, $0.offset, $0.element) }
             if let t = targets.first(where: { $0.block == b }) { XCTAssertEqual(t.control, v.controlLatent, "first control of block \(b)") }
@@ -189,6 +190,7 @@ final class EndToEndTests: XCTestCase {
 
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
         XCTAssertTrue(report.contains("**lesion**: zero of the 3 latents with the highest |r|"), report)
+        XCTAssertTrue(report.contains("Partial r: q_learning.reward regressed out first."), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
     }

@@ -28,6 +28,32 @@ final class StandardStagesTests: XCTestCase {
         XCTAssertEqual(graph.graph, GraphConfig().graph)
     }
 
+    /// Partial residuals: over the rows all variables share, orthogonal to the intercept and every control;
+    /// a constant or repeated control changes nothing; a variable that is a control plus noise keeps the noise.
+    func testPartialResiduals() {
+        let y: Partial.Aligned = ([0, 1, 2, 3, 4, 5], [3, 1, 4, 1, 5, 9])
+        let c1: Partial.Aligned = ([0, 1, 2, 3, 5], [1, 0, 2, 0, 7])   // row 4 undefined
+        let r = Partial.residuals(y, controls: [c1, ([0, 1, 2, 3, 4, 5], [2, 2, 2, 2, 2, 2]), c1])
+        XCTAssertEqual(r.rows, [0, 1, 2, 3, 5])
+        XCTAssertEqual(r.values.reduce(0, +), 0, accuracy: 1e-12)
+        XCTAssertEqual(zip(r.values, c1.values).map { $0 * $1 }.reduce(0, +), 0, accuracy: 1e-12)
+        // y = 3,1,4,1,9 on [1, c1 = 1,0,2,0,7]: numpy.linalg.lstsq gives intercept 116/85 and slope 19/17.
+        assertClose(r.values, [3, 1, 4, 1, 9].enumerated().map { $1 - 116.0 / 85 - 19.0 / 17 * [1, 0, 2, 0, 7][$0] })
+        let noise: [Double] = [1, -1, 0, 0, -1, 1]   // orthogonal to 1 and to 0…5
+        let z = Partial.residuals(([0, 1, 2, 3, 4, 5], (0..<6).map { 2 * Double($0) + noise[$0] }),
+                                  controls: [([0, 1, 2, 3, 4, 5], (0..<6).map(Double.init))])
+        assertClose(z.values, noise)
+        XCTAssertEqual(CorrelateStage.controlColumns(for: "q.td_error", partial: ["reward", "td_error"],
+                                                      available: ["m.reward", "q.reward", "q.td_error"]), ["q.reward"])
+        XCTAssertEqual(CorrelateStage.controlColumns(for: "sr.sr_td_error", partial: ["reward"], available: ["m.reward", "b.reward"]),
+                       ["b.reward"])
+    }
+
+    private func assertClose(_ a: [Double], _ b: [Double], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-12, file: file, line: line) }
+    }
+
     func testFirstTokenClashes() {
         typealias R = LanguageModelRollout
         XCTAssertNil(R.firstTokenClash([" a", " b"], [[1], [2, 3]]))

@@ -87,6 +87,23 @@ final class FormatAndHashTests: XCTestCase {
                           checkText(one).spec?.digest)
     }
 
+    /// An elided parameter (added after specs existed) is absent from the resolved form at its default,
+    /// written or not, so the digest is the one it had before the parameter existed; other values show.
+    func testElidedParameterLeavesTheResolvedFormAtItsDefault() throws {
+        let base = "tdx 1\ntask two_step {}\nagent q_learning {}\nsae {}\ncorrelate { with = [td_error] }\n"
+        let spec = try XCTUnwrap(checkText(base).spec)
+        let c = try XCTUnwrap(spec.block("correlate"))
+        XCTAssertNil(c.param("partial"))
+        XCTAssertEqual(c["partial"], .list([]), "readers see the default")
+        XCTAssertFalse(spec.canonicalText.contains("partial"))
+        let explicit = base.replacingOccurrences(of: "with = [td_error]", with: "with = [td_error]  partial = []")
+        XCTAssertEqual(checkText(explicit).spec?.digest, spec.digest)
+        let set = try XCTUnwrap(checkText(base.replacingOccurrences(of: "with = [td_error]", with: "with = [td_error]  partial = [reward]")).spec)
+        XCTAssertNotEqual(set.digest, spec.digest)
+        XCTAssertEqual(set.block("correlate")?.param("partial")?.value, .list([.symbol("reward")]))
+        XCTAssertTrue(set.canonicalText.contains("partial = [reward]"), set.canonicalText)
+    }
+
     /// An intervene block that names its variable once uses it for the layer, latent and control it leaves out.
     func testInterveneDefaultsFollowTheNamedVariable() throws {
         let r = checkText("""

@@ -34,6 +34,8 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     public var bestNeuron: Int?
     public var neuronR: Double?
     public var heldOut: HeldOut?
+    /// Columns regressed out of the variable before correlating (`correlate.partial`); nil when none.
+    public var partialOut: [String]?
     /// 95th percentile of max |r| over latents when the variable is shuffled within experiments.
     public var null95: Double?
     public var permutations: Int
@@ -115,14 +117,22 @@ struct CorrelateStage: StageBody {
             let m = try ctx.saeMetrics(saeID)
             if !m.testExperiments.isEmpty { options.testExperiments = Set(m.testExperiments) }
         }
+        let partial = names(p["partial"])
+        var partialledOut: [String: [String]] = [:]
         let columns = picked.map { name in
-            let a = Self.align(rows: act.rows, variables: vars, column: name)
+            var a = Self.align(rows: act.rows, variables: vars, column: name)
+            let controls = Self.controlColumns(for: name, partial: partial, available: vars.names)
+            if !controls.isEmpty {
+                a = Partial.residuals(a, controls: controls.map { Self.align(rows: act.rows, variables: vars, column: $0) })
+                partialledOut[name] = controls
+            }
             return CorrelationCore.Column(name: name, rows: a.rows, values: a.values)
         }
         let latents = sae.encode(act.x, rows: act.rows.count)
-        let r = try CorrelationCore.run(latents: latents, dSAE: sae.dSAE, residuals: act.x, dModel: act.d,
+        var r = try CorrelationCore.run(latents: latents, dSAE: sae.dSAE, residuals: act.x, dModel: act.d,
                                         experiments: act.rows.experiment, columns: columns, options: options,
                                         seed: ctx.seed, progress: ctx.progress, cancelled: ctx.checkCancelled)
+        for i in r.variables.indices { r.variables[i].partialOut = partialledOut[r.variables[i].name] }
         let provided = Set(r.variables.map { $0.variable })
         let done = Set(r.variables.map { $0.name })
         let skipped: [String] = wanted.filter { !provided.contains($0) } + picked.filter { !done.contains($0) }
@@ -135,6 +145,16 @@ struct CorrelateStage: StageBody {
             if let nb = v.neuronRBlob { out.floats(nb, r.neuronR[v.name]!, shape: [act.d]) }
         }
         return out
+    }
+
+    /// The columns regressed out of `column` (`agent.variable`): for each variable of `partial` other than the
+    /// column's own, the same agent's column, else the first agent's that has it.
+    static func controlColumns(for column: String, partial: [String], available: [String]) -> [String] {
+        let dot = column.lastIndex(of: ".") ?? column.startIndex
+        let agent = String(column[..<dot]), own = column[column.index(after: dot)...]
+        return partial.filter { $0 != own }.compactMap { v in
+            available.contains("\(agent).\(v)") ? "\(agent).\(v)" : available.sorted().first { $0.hasSuffix(".\(v)") }
+        }
     }
 
     /// rl_variables columns (`agent.variable`) for the requested variables, in request order, then agent order;

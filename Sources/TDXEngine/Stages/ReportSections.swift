@@ -58,8 +58,10 @@ struct CorrelationSection {
                                     yRange: 0...max(0.2, (raw + smooth).filter(\.isFinite).max() ?? 0.2)),
                      alt: "Max |r| with \(name) per block")
             let peak = rows.indices.max { smooth[$0] < smooth[$1] } ?? 0
+            let partial = rows.first?.1.partialOut.map { " Partial r: \($0.joined(separator: ", ")) regressed out first." } ?? ""
             r.md.paragraph("**\(name)**: peak smoothed max |r| \(NumberFormat.format(smooth[peak])) at block \(rows[peak].0) "
-                + "(raw \(NumberFormat.format(raw[peak])), latent \(rows[peak].1.bestLatent), signed r \(NumberFormat.format(rows[peak].1.bestR))).")
+                + "(raw \(NumberFormat.format(raw[peak])), latent \(rows[peak].1.bestLatent), signed r \(NumberFormat.format(rows[peak].1.bestR)))."
+                + partial)
             for (i, (layer, v)) in rows.enumerated() {
                 t.append([.text(name), .int(layer), .number(v.maxAbsR), .number(smooth[i]), .number(v.bestR), .int(v.bestLatent),
                           .number(v.null95 ?? .nan), .number(v.neuronMaxAbsR ?? .nan), .number(v.heldOut?.testR ?? .nan),

@@ -26,7 +26,10 @@ public struct ResolvedBlock: Sendable, Equatable {
     /// Whether the block was written or implied.
     public var isImplicit: Bool { range.isNone }
 
-    public subscript(_ name: String) -> Value? { params.first { $0.name == name }?.value }
+    /// A parameter's value; an elided parameter missing from `params` holds its default.
+    public subscript(_ name: String) -> Value? {
+        params.first { $0.name == name }?.value ?? Schema.elidedDefault(block: kind, subKind: subKind, name)
+    }
     public func param(_ name: String) -> ResolvedParam? { params.first { $0.name == name } }
 }
 

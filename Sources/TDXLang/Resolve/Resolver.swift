@@ -248,6 +248,10 @@ struct Resolver {
                 return ResolvedParam(name: "kind", value: .symbol(subKind), sweep: nil, range: .none)
             }
             return params[p.name] ?? ResolvedParam(name: p.name, value: derived[p.name] ?? p.defaultValue(forKind: subKind), sweep: nil, range: .none)
+        }.filter { r in
+            // Elided parameters appear only when they differ from their default (written or not).
+            guard let p = schema.param(named: r.name), p.elided, r.sweep == nil else { return true }
+            return r.value != p.defaultValue(forKind: subKind)
         }
         let name = b.label?.text ?? (subKind ?? schema.name)
         return ResolvedBlock(kind: schema.name, name: name, subKind: subKind, params: ordered, range: b.range)

@@ -31,7 +31,7 @@ extension Schema {
         let type = p.type.description.replacingPipes()
         let kinds = p.kinds.map { $0.joined(separator: ", ") } ?? "all"
         let sweep = p.sweepable ? "" : " Not sweepable."
-        let doc = p.doc.replacingPipes()
+        let doc = (p.elided ? p.doc + " Left out of the resolved form at its default." : p.doc).replacingPipes()
         return withKinds ? "| \(name) | \(type) | \(defaultText(p).replacingPipes()) | \(kinds) | \(doc)\(sweep) |\n"
                          : "| \(name) | \(type) | \(defaultText(p).replacingPipes()) | \(doc) |\n"
     }

@@ -15,11 +15,17 @@ public struct Param: Sendable {
     public var sweepable: Bool
     /// Defaults that differ for some sub-kinds (`readout`: argmax where the model predicts).
     public var kindDefaults: [String: Value]
+    /// Left out of the resolved form (so of spec digests and stage keys) while it holds its default. Every
+    /// parameter added after specs and caches existed is elided, so adding one changes no existing
+    /// experiment's identity; readers fall back to the default (`ResolvedBlock` and the engine's `Params`).
+    public var elided: Bool
 
     public init(_ name: String, _ type: ParamType, _ defaultValue: Value, _ doc: String,
-                aliases: [String] = [], kinds: [String]? = nil, sweepable: Bool = true, kindDefaults: [String: Value] = [:]) {
+                aliases: [String] = [], kinds: [String]? = nil, sweepable: Bool = true, kindDefaults: [String: Value] = [:],
+                elided: Bool = false) {
         self.name = name; self.type = type; self.defaultValue = defaultValue; self.doc = doc
         self.aliases = aliases; self.kinds = kinds; self.sweepable = sweepable; self.kindDefaults = kindDefaults
+        self.elided = elided
     }
 
     public func defaultValue(forKind kind: String?) -> Value { kind.flatMap { kindDefaults[$0] } ?? defaultValue }
@@ -56,6 +62,13 @@ public struct BlockSchema: Sendable {
 
 public enum Schema {
     public static func block(named name: String) -> BlockSchema? { blocks.first { $0.name == name } }
+
+    /// The default of an elided parameter of a block kind ("" for top-level settings); nil for others.
+    public static func elidedDefault(block kind: String, subKind: String? = nil, _ name: String) -> Value? {
+        guard let p = (kind.isEmpty ? topLevel : block(named: kind))?.param(named: name), p.elided, p.applies(toKind: subKind)
+        else { return nil }
+        return p.defaultValue(forKind: subKind)
+    }
     public static var blockKindNames: [String] { blocks.map(\.name) }
     public static var variableNames: [String] { variables.map(\.name) }
 
