@@ -100,6 +100,12 @@ final class DiagnosticsTests: XCTestCase {
         assertMarkedDiagnostics(header + "task grid_world { generator = «me»E0318 }\nagent me { kind = readout }\n")
     }
 
+    func testPartialNeedsAProvidedVariable() {
+        let base = header + "task graph {}\nagent sr {}\nsae {}\n"
+        assertMarkedDiagnostics(base + "correlate { with = [sr_td_error]  partial = «[reward]»E0318 }\n")
+        assertMarkedDiagnostics(base + "agent transition {}\ncorrelate { with = [sr_td_error]  partial = [surprise] }\n")
+    }
+
     func testFitNeedsATaskTheModelPlays() {
         assertMarkedDiagnostics(header + "task grid_world {}\nagent q_learning {}\n«fit {}»E0318\n")
         assertMarkedDiagnostics(header + "task two_step {}\nagent q_learning {}\nfit {}\n")

@@ -168,10 +168,12 @@ struct CrossChecker {
         })
         if let c = spec.block("correlate") {
             checkRef(c["agents"], kind: "agent", in: c, param: "agents")
-            for v in c["with"]?.listValue?.compactMap(\.symbolValue) ?? [] where !provided.contains(v) {
-                let who = Schema.variables.first { $0.name == v }?.providedBy ?? []
-                fail(.invalid(key: "with", reason: "no agent block provides `\(v)`",
-                              help: "add an agent of kind \(who.map { "`\($0)`" }.joined(separator: " or "))"), c, "with")
+            for key in ["with", "partial"] {
+                for v in c[key]?.listValue?.compactMap(\.symbolValue) ?? [] where !provided.contains(v) {
+                    let who = Schema.variables.first { $0.name == v }?.providedBy ?? []
+                    fail(.invalid(key: key, reason: "no agent block provides `\(v)`",
+                                  help: "add an agent of kind \(who.map { "`\($0)`" }.joined(separator: " or "))"), c, key)
+                }
             }
         }
         let correlated = Set(spec.block("correlate")?["with"]?.listValue?.compactMap(\.symbolValue) ?? [])
