@@ -65,6 +65,7 @@ public final class Executor: @unchecked Sendable {
         let scheduler = Scheduler(stages: plan.toRun.map(\.stage),
                                   done: Set(plan.stages.filter { $0.status != .run }.map(\.stage.id)), cancelled: cancelled)
         let reasons = Dictionary(uniqueKeysWithValues: plan.toRun.map { ($0.stage.id, $0.reason) })
+        let forced = Set(plan.toRun.filter(\.forced).map(\.stage.id))
         let workers = min(options.jobs, max(1, plan.toRun.count))
         let group = DispatchGroup()
         for _ in 0..<workers {
@@ -75,7 +76,7 @@ public final class Executor: @unchecked Sendable {
                 do { conn = try Store(path: storePath) } catch { scheduler.finish(Outcome(error: error)); return }
                 while let batch = scheduler.next() {
                     scheduler.finish(execute(batch, store: conn, spec: spec, specPath: specPath, keys: keys, runID: runID,
-                                             reasons: reasons, display: display))
+                                             reasons: reasons, forced: forced, display: display))
                 }
             }
         }
@@ -108,12 +109,13 @@ public final class Executor: @unchecked Sendable {
 
     /// Locks, computes and commits one batch (a single stage, or a group computed in one pass).
     func execute(_ batch: [Stage], store: Store, spec: ResolvedSpec, specPath: String, keys: [String: String],
-                 runID: Int64, reasons: [String: String], display: ProgressDisplay) -> Outcome {
+                 runID: Int64, reasons: [String: String], forced: Set<String>, display: ProgressDisplay) -> Outcome {
         var out = Outcome()
         var locked: [(Stage, StageLock)] = []
         do {
             for s in batch {
-                let outcome = try store.acquireStageLock(key: s.key, policy: options.lockPolicy, shouldStop: cancelled,
+                let outcome = try store.acquireStageLock(key: s.key, policy: options.lockPolicy, recompute: forced.contains(s.id),
+                                                         shouldStop: cancelled,
                                                          onWait: { h in display.message("\(s.id): waiting for pid \(h.pid) on \(h.host), which is computing it") })
                 switch outcome {
                 case .cached:
@@ -142,7 +144,7 @@ public final class Executor: @unchecked Sendable {
                 let meta = ArtifactMeta(key: s.key, kind: s.kind.rawValue, paramsJSON: Executor.paramsJSON(s, keys: keys),
                                         inputKeys: s.inputs.compactMap { keys[$0] }, producerVersion: s.codeVersion,
                                         computeSeconds: seconds)
-                try store.writeArtifact(meta, releasing: lock) { try output.write(to: $0) }
+                try store.writeArtifact(meta, releasing: lock, replacing: forced.contains(s.id)) { try output.write(to: $0) }
                 try? store.remove(keys: store.keys(withPrefix: StageContext.partialPrefix(stageKey: s.key)))
                 try store.record(StageRecord(stage: s.id, kind: s.kind.rawValue, key: s.key, status: .ok, cacheHit: false,
                                              reason: reasons[s.id], started: started, finished: Date()), run: runID)

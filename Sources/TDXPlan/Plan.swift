@@ -26,6 +26,8 @@ public struct PlannedStage: Sendable, Equatable {
     public var stage: Stage
     public var status: StageStatus
     public var reason: String
+    /// `--force`d: computed and stored over its cached result.
+    public var forced = false
 }
 
 /// The stage graph with each stage's status and the reason it must run: `tdx plan`'s answer.
@@ -69,7 +71,8 @@ public struct Plan: Sendable, Equatable {
             }
             return out
         }
-        let forced = try resolve(options.force)
+        // A forced stage's dependants are forced too: their keys do not see a recomputed output.
+        let forced = try resolve(options.force).reduce(into: Set<String>()) { $0.formUnion(graph.descendants(of: $1)) }
         let only = try resolve(options.only)
         let until = try resolve(options.until)
 
@@ -95,7 +98,7 @@ public struct Plan: Sendable, Equatable {
         stages = graph.stages.map { s in
             if runs.contains(s.id) {
                 let reason = forced.contains(s.id) ? "forced" : Plan.reason(s, graph: graph, cache: cache, specPath: specPath)
-                return PlannedStage(stage: s, status: .run, reason: reason)
+                return PlannedStage(stage: s, status: .run, reason: reason, forced: forced.contains(s.id))
             }
             if cache.isCached(key: s.key) { return PlannedStage(stage: s, status: .cached, reason: "cached") }
             return PlannedStage(stage: s, status: .skip, reason: "not needed for this run")

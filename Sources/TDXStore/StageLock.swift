@@ -90,7 +90,8 @@ extension Store {
     /// stores the artifact, and takes the lock over when its holder is dead (same host and
     /// `kill(pid, 0)` says no such process) or its heartbeat is older than `policy.staleAfter`.
     /// Each check runs in an IMMEDIATE transaction, so two processes can never both acquire.
-    public func acquireStageLock(key: String, policy: LockPolicy = LockPolicy(),
+    /// `recompute`: acquire even when the artifact is stored (a forced stage replaces it).
+    public func acquireStageLock(key: String, policy: LockPolicy = LockPolicy(), recompute: Bool = false,
                                  shouldStop: () -> Bool = { false },
                                  onWait: ((LockHolder) -> Void)? = nil) throws -> LockOutcome {
         let token = UUID().uuidString
@@ -99,7 +100,7 @@ extension Store {
         while true {
             enum Step { case cached, acquired, wait(LockHolder) }
             let step: Step = try db.transaction {
-                if try hasArtifact(key) { return .cached }
+                if !recompute, try hasArtifact(key) { return .cached }
                 if let holder = try lockHolder(key: key) {
                     if !Store.isStale(holder, policy: policy, host: host) { return .wait(holder) }
                     try db.run("DELETE FROM lock WHERE key = ?", key)

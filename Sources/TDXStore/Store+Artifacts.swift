@@ -4,9 +4,10 @@ extension Store {
     /// Writes an artifact: `body` adds its named blobs; the artifact row, its blob links, every chunk
     /// and (if given) the release of `lock` commit in ONE transaction. Until that commit nothing is
     /// visible to any reader; a crash or SIGKILL before it leaves the cache exactly as it was.
-    /// If the key is already stored, `body` is not called.
+    /// If the key is already stored, `body` is not called, unless `replacing`: then the stored artifact is
+    /// swapped for the new one in the same transaction (blobs only it used go too).
     @discardableResult
-    public func writeArtifact(_ meta: ArtifactMeta, releasing lock: StageLock? = nil,
+    public func writeArtifact(_ meta: ArtifactMeta, releasing lock: StageLock? = nil, replacing: Bool = false,
                               _ body: (ArtifactWriter) throws -> Void) throws -> ArtifactWriteResult {
         // FULL: the commit fsyncs the WAL, so a stored artifact survives a power cut too.
         let outermost = !db.isInTransaction
@@ -19,6 +20,8 @@ extension Store {
         }
         return try db.transaction {
             if let lock { try releaseInTransaction(lock) }
+            let old = replacing ? try db.rows("SELECT blob_id FROM artifact_blob WHERE artifact_key = ?", [meta.key]) { $0.int64(0) } : []
+            if replacing { try db.run("DELETE FROM artifact WHERE key = ?", meta.key) }
             if try db.scalar("SELECT count(*) FROM artifact WHERE key = ?", meta.key) > 0 { return .alreadyPresent }
             let writer = ArtifactWriter(db: db)
             try body(writer)
@@ -35,6 +38,7 @@ extension Store {
                 try db.run("INSERT INTO artifact_blob(artifact_key, name, blob_id, format, shape) VALUES (?, ?, ?, ?, ?)",
                            meta.key, e.name, e.id, e.format.tag, e.format.shapeJSON)
             }
+            for id in old { try db.run("DELETE FROM blob WHERE id = ? AND id NOT IN (SELECT blob_id FROM artifact_blob)", id) }
             return .stored(outputDigest: digest, size: size)
         }
     }

@@ -109,11 +109,13 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(Set(until.toRun.map(\.stage.id)), ["model", "rollout", "activations[5]", "sae[5]"])
         try planAndRun(path, cache: sb.cache)
         let (forced, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(force: ["sae"]))
-        XCTAssertEqual(Set(forced.toRun.map(\.stage.id)), ["sae[1]", "sae[5]", "sae[9]"])
-        XCTAssertEqual(forced.toRun.first?.reason, "forced")
+        // Forcing the SAEs forces what reads them: their keys would not notice new outputs.
+        XCTAssertEqual(Set(forced.toRun.map(\.stage.id)), ["sae[1]", "sae[5]", "sae[9]", "correlate[1]", "correlate[5]", "correlate[9]",
+                                                           "intervene[lesion]", "report"])
+        XCTAssertTrue(forced.toRun.allSatisfy { $0.reason == "forced" })
         let json = forced.renderJSON()
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        XCTAssertEqual((obj["summary"] as? [String: Int])?["run"], 3)
+        XCTAssertEqual((obj["summary"] as? [String: Int])?["run"], 8)
         XCTAssertEqual((obj["stages"] as? [[String: Any]])?.count, forced.stages.count)
         XCTAssertThrowsError(try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sea"])))
     }

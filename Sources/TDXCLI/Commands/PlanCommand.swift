@@ -15,7 +15,7 @@ enum PlanCommand: Subcommand {
       --json         {"stages":[{"id","kind","key","status","reason"}],"summary":{"run":N,"cached":M}}
       --only STAGE   Plan only these stages (inputs must be cached)
       --until STAGE  Plan these stages and everything they need
-      --force STAGE  Re-run these stages even if cached
+      --force STAGE  Re-run these stages even if cached, and every stage that reads them
       --cache PATH   Cache file (default: TDX_CACHE, else .tdx/cache.sqlite beside the spec)
 
     """

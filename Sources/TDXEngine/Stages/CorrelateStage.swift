@@ -121,10 +121,14 @@ struct CorrelateStage: StageBody {
         var partialledOut: [String: [String]] = [:]
         let columns = picked.map { name in
             var a = Self.align(rows: act.rows, variables: vars, column: name)
+            // A control anchored at other events (a reward against Q-values at the choice) says nothing there.
+            let own = Set(a.rows)
             let controls = Self.controlColumns(for: name, partial: partial, available: vars.names)
+                .map { ($0, Self.align(rows: act.rows, variables: vars, column: $0)) }
+                .filter { !own.isDisjoint(with: $0.1.rows) }
             if !controls.isEmpty {
-                a = Partial.residuals(a, controls: controls.map { Self.align(rows: act.rows, variables: vars, column: $0) })
-                partialledOut[name] = controls
+                a = Partial.residuals(a, controls: controls.map(\.1))
+                partialledOut[name] = controls.map(\.0)
             }
             return CorrelationCore.Column(name: name, rows: a.rows, values: a.values)
         }

@@ -270,7 +270,7 @@ extension Schema {
                 Param("held_out", .bool, .bool(true), "Also select the best latent on training experiments and report r on test."),
                 Param("neurons", .bool, .bool(true), "Raw residual dimensions as a baseline."),
                 Param("partial", .list(.variable), .list([]),
-                      "Variables regressed out of each correlated variable first (partial r over the rows where all are defined), e.g. `[reward]` for what a latent tracks of the TD error beyond the reward shown, §9.7.",
+                      "Variables regressed out of each correlated variable first (partial r over the rows where all are defined; a control defined on none of a variable's rows is not used for it), e.g. `[reward]` for what a latent tracks of the TD error beyond the reward shown, §9.7.",
                       sweepable: false, elided: true),
             ]),
 
