@@ -276,7 +276,9 @@ enum LanguageModelRollout {
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
-        let batch = 8   // experiments per saved partial result
+        // Experiments per saved partial result: each is read on its own here, so a small unit costs nothing and
+        // bounds what a kill loses (a paper-scale Grid World experiment takes minutes).
+        let batch = 2
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
             if let (saved, savedRecorded) = try saver?.load(ids) {
