@@ -80,6 +80,6 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(RSA.spearman(a, a.map { 2 * $0 + 1 }, n: 3), 1, accuracy: 1e-12)
         XCTAssertTrue(RSA.spearman(a, [Double](repeating: 4, count: 9), n: 3).isNaN)
         XCTAssertTrue(RSA.spearman([0, 1, 1, 0], [0, 2, 2, 0], n: 2).isNaN, "one pair")
-        XCTAssertEqual(RSA.ranks([3, 1, 2, 2]), [4, 1, 2.5, 2.5])
+        XCTAssertEqual(StandardisedColumns.averageRanks([3, 1, 2, 2] as [Double]), [4, 1, 2.5, 2.5])
     }
 }

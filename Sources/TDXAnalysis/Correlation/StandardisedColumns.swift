@@ -68,21 +68,25 @@ public struct StandardisedColumns: Sendable {
         } }
     }
 
-    /// Replaces each column by its ranks (1-based, ties averaged, as scipy.stats.rankdata's "average").
+    /// Replaces each column by its ranks (`averageRanks`).
     static func rankColumns(_ x: inout [Float], rows: Int, cols: Int) {
-        var column = [Float](repeating: 0, count: rows)
-        var order = [Int](repeating: 0, count: rows)
         for j in 0..<cols {
-            for r in 0..<rows { column[r] = x[r * cols + j]; order[r] = r }
-            order.sort { column[$0] < column[$1] }
-            var i = 0
-            while i < rows {
-                var k = i
-                while k + 1 < rows && column[order[k + 1]] == column[order[i]] { k += 1 }
-                let rank = Float(Double(i + k) / 2 + 1)
-                for t in i...k { x[order[t] * cols + j] = rank }
-                i = k + 1
-            }
+            let ranks = averageRanks((0..<rows).map { x[$0 * cols + j] })
+            for r in 0..<rows { x[r * cols + j] = ranks[r] }
         }
+    }
+
+    /// 1-based ranks, ties averaged (scipy.stats.rankdata's "average").
+    static func averageRanks<T: BinaryFloatingPoint>(_ x: [T]) -> [T] {
+        let order = x.indices.sorted { x[$0] < x[$1] }
+        var out = [T](repeating: 0, count: x.count)
+        var i = 0
+        while i < order.count {
+            var k = i
+            while k + 1 < order.count && x[order[k + 1]] == x[order[i]] { k += 1 }
+            for t in i...k { out[order[t]] = T(Double(i + k) / 2 + 1) }
+            i = k + 1
+        }
+        return out
     }
 }

@@ -7,21 +7,7 @@ public enum RSA {
         var x: [Double] = [], y: [Double] = []
         for i in 0..<n { for j in (i + 1)..<max(n, i + 1) { x.append(a[i * n + j]); y.append(b[i * n + j]) } }
         guard x.count >= 3 else { return .nan }
-        return pearson(ranks(x), ranks(y))
-    }
-
-    /// 1-based ranks, ties averaged (scipy.stats.rankdata's "average").
-    public static func ranks(_ x: [Double]) -> [Double] {
-        let order = x.indices.sorted { x[$0] < x[$1] }
-        var out = [Double](repeating: 0, count: x.count)
-        var i = 0
-        while i < order.count {
-            var k = i
-            while k + 1 < order.count && x[order[k + 1]] == x[order[i]] { k += 1 }
-            for t in i...k { out[order[t]] = Double(i + k) / 2 + 1 }
-            i = k + 1
-        }
-        return out
+        return pearson(StandardisedColumns.averageRanks(x), StandardisedColumns.averageRanks(y))
     }
 
     static func pearson(_ x: [Double], _ y: [Double]) -> Double {

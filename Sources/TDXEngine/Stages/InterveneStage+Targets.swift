@@ -11,6 +11,11 @@ public struct InterventionTarget: Codable, Sendable, Equatable {
     public var controlR: Double?
 }
 
+extension [InterventionTarget] {
+    /// The blocks the targets sit in, shallowest first.
+    var blocks: [Int] { Set(self.map { $0.block }).sorted() }
+}
+
 extension InterveneStage {
     /// The latents to edit: one block (`layer` a number or `peak(v)`) with one latent (an index or `top(v)`),
     /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a

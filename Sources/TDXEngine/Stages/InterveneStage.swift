@@ -31,7 +31,7 @@ struct InterveneStage: StageBody {
         let targets = try Self.targets(p, variable: variable, agent: agent, correlations: correlations, ctx: ctx)
         let layer = targets[0].block, latent = targets[0].latent, control = targets[0].control
         guard let vc = correlations[layer]?.variable(variable, agent: agent) else { throw InterveneError.noCorrelations(variable) }
-        let blocks = Array(Set(targets.map(\.block))).sorted()
+        let blocks = targets.blocks
         var dictionaries: [Int: SAEDictionary] = [:]
         for b in blocks { dictionaries[b] = try ctx.sae("sae[\(b)]").dictionary }
         let action: LatentEdit.Action

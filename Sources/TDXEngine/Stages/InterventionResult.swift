@@ -38,7 +38,7 @@ public struct InterventionResult: Codable, Sendable {
     public var targets: [InterventionTarget]? = nil
 
     /// The blocks the edits touch, shallowest first.
-    public var editedBlocks: [Int] { targets.map { Array(Set($0.map(\.block))).sorted() } ?? [layer] }
+    public var editedBlocks: [Int] { targets?.blocks ?? [layer] }
     /// "block 12" or "blocks 12, 20" for titles.
     var blocksText: String {
         editedBlocks.count == 1 ? "block \(layer)" : "blocks " + editedBlocks.map(String.init).joined(separator: ", ")

@@ -17,13 +17,6 @@ enum LanguageModelRollout {
         /// Edit only the tokens of task events instead of every token.
         var onlyEvents: Bool
 
-        init(block: Int, operation: ResidualEdit.Operation, onlyEvents: Bool) {
-            self.init(blocks: [(block, operation)], onlyEvents: onlyEvents)
-        }
-        init(blocks: [(block: Int, operation: ResidualEdit.Operation)], onlyEvents: Bool) {
-            self.blocks = blocks; self.onlyEvents = onlyEvents
-        }
-
         /// The edits for sequence `k` of a request whose new tokens are `range` (absolute positions).
         func edits(sequence k: Int, range: Range<Int>, track: TokenTrack, transcript: Transcript) -> [ResidualEdit] {
             var positions = Array(range)

@@ -158,9 +158,9 @@ struct CrossChecker {
             for (key, name) in [("policy", t["policy"].flatMap { $0.head == "agent" ? $0.arguments.first?.symbolValue : nil }),
                                 ("generator", t["generator"]?.symbolValue)] {
                 guard let name, let a = spec.blocks("agent").first(where: { $0.name == name }),
-                      let k = a.subKind, ["sr", "transition", "readout"].contains(k) else { continue }
+                      let k = a.subKind, !Schema.fitModels.contains(k) else { continue }
                 fail(.invalid(key: key, reason: "agent `\(name)` (kind `\(k)`) cannot choose actions",
-                              help: "name a behavioural agent (q_learning, myopic, repetition, choice_kernel, model_based, hybrid)"), t, key)
+                              help: "name a behavioural agent (\(Schema.fitModels.joined(separator: ", ")))"), t, key)
             }
         }
         let provided = Set(spec.blocks("agent").flatMap { a in
