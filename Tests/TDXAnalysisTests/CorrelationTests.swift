@@ -141,4 +141,17 @@ final class CorrelationAnalysisTests: XCTestCase {
         XCTAssertEqual(spearman.best[0].index, 7)
         XCTAssertNil(spearman.null95); XCTAssertNil(spearman.confidence); XCTAssertNil(spearman.heldOut)
     }
+
+    /// Spearman's column ranks: 1-based, ties averaged, each column on its own (row-major input).
+    func testRankColumnsAverageTies() {
+        var x: [Float] = [3, 1,
+                          1, 1,
+                          2, 1,
+                          2, 5]
+        StandardisedColumns.rankColumns(&x, rows: 4, cols: 2)
+        XCTAssertEqual(x, [4, 2,
+                           1, 2,
+                           2.5, 2,
+                           2.5, 4])
+    }
 }
