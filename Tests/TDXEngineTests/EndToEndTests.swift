@@ -195,6 +195,59 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
     }
 
+    /// `mode = replay` (§9.11): each condition reads the intact Two-Step transcripts again, so the choices are the
+    /// intact run's and only the model's probabilities change. The unedited replay reproduces the
+    /// probabilities the closed loop recorded.
+    func testReplayReadsTheIntactTranscriptsAgain() throws {
+        let sb = try Sandbox()
+        let (plan, store) = try runWithDefaultModel(in: sb, """
+            tdx 1
+            seed = 3
+            task two_step { experiments = 3  episodes = 4  random_episodes = 1 }
+            agent q_learning {}
+            fit behaviour { restarts = 2 }
+            activations { layers = [2, 9] }
+            sae { expansion = 1  epochs = 2 }
+            correlate { with = [td_error]  null = none  bootstrap = 0 }
+            intervene replay { layer = 2  latent = top(td_error)  edit = scale(-10)  experiments = 2  mode = replay }
+            report {}
+
+            """)
+        let key = plan.graph[id: "intervene[replay]"]!.key
+        let iv = try InterventionResult.decode(try store.readString(key: key, blob: "intervention"))
+        XCTAssertEqual(iv.mode, "replay")
+        XCTAssertEqual(iv.metric, "log p(choice)")
+        XCTAssertEqual(iv.conditions.map(\.name), ["intact", "latent", "control", "reconstruction"])
+
+        let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))
+        let intact = RolloutData(task: rollout.task, experiments: Array(rollout.experiments.prefix(2)))
+        // The closed loop's own probabilities of its choices, against the unedited replay's.
+        let recorded = InterventionStats.replay(intact, intact: intact, q: nil).logP
+        let c0 = iv.conditions[0]
+        for (a, b) in zip(c0.perExperiment, recorded) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertEqual(c0.changed, [0, 0])
+        XCTAssertEqual(c0.versusIntact, [0, 0, 0])
+        for c in iv.conditions {
+            XCTAssertEqual(c.perExperiment.count, 2)
+            XCTAssertTrue(c.perExperiment.allSatisfy { $0.isFinite && $0 <= 0 }, "\(c.name): \(c.perExperiment)")
+            XCTAssertTrue((c.changed ?? []).allSatisfy { $0 >= 0 && $0 <= 1 })
+            XCTAssertTrue((c.qConsistency ?? []).allSatisfy { $0 > 0 && $0 < 1 }, "\(c.name)")
+            XCTAssertEqual(c.qConsistency?.count, 2)
+            XCTAssertEqual(c.downstream.map { Array($0.keys) }, ["9"], "\(c.name): later block measured")
+        }
+        // An edited replay wrote the intact run's transcripts and made its choices.
+        let edited = try RolloutData.decode(try store.readString(key: key, blob: "rollout.latent"))
+        for (e, e0) in zip(edited.experiments, intact.experiments) {
+            XCTAssertEqual(e.transcript.text, e0.transcript.text)
+            XCTAssertEqual(e.steps.map(\.action), e0.steps.map(\.action))
+        }
+
+        let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
+        XCTAssertTrue(report.contains("Replayed: the intact run's transcripts were read again"), report)
+        let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "replay.csv")
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count, csv)
+    }
+
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when
     /// the model is not fetched).
     private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = []) throws -> (Plan, Store) {

@@ -104,6 +104,19 @@ final class FormatAndHashTests: XCTestCase {
         XCTAssertTrue(set.canonicalText.contains("partial = [reward]"), set.canonicalText)
     }
 
+    /// `intervene.mode` is elided too: a closed-loop lesion written before it existed keeps its digest.
+    func testInterveneModeIsElidedAtClosedLoop() throws {
+        let base = "tdx 1\ntask two_step {}\nagent q_learning {}\nsae {}\ncorrelate { with = [td_error] }\nintervene lesion { experiments = 2 }\n"
+        let spec = try XCTUnwrap(checkText(base).spec)
+        XCTAssertEqual(spec.block("intervene")?["mode"], .symbol("closed_loop"))
+        XCTAssertEqual(checkText(base.replacingOccurrences(of: "experiments = 2", with: "experiments = 2  mode = closed_loop")).spec?.digest,
+                       spec.digest)
+        let replay = try XCTUnwrap(checkText(base.replacingOccurrences(of: "experiments = 2", with: "experiments = 2  mode = replay")).spec)
+        XCTAssertNotEqual(replay.digest, spec.digest)
+        XCTAssertTrue(replay.canonicalText.contains("mode = replay"), replay.canonicalText)
+        XCTAssertFalse(checkText(base.replacingOccurrences(of: "experiments = 2", with: "mode = replayed")).diagnostics.isEmpty)
+    }
+
     /// An intervene block that names its variable once uses it for the layer, latent and control it leaves out.
     func testInterveneDefaultsFollowTheNamedVariable() throws {
         let r = checkText("""

@@ -9,7 +9,9 @@ import TDXTasks
 /// `intervene[name]`: re-runs the task with an SAE latent edited inside the language model (§7): the latent
 /// most correlated with a variable at the chosen block, the control latent (lowest |r| in the same block)
 /// and the full-reconstruction baseline, each kept active at every step of the closed loop. Compares
-/// behaviour with the intact rollout (bootstrap CIs over experiments).
+/// behaviour with the intact rollout (bootstrap CIs over experiments). `mode = replay` instead reads the
+/// intact Two-Step transcripts again under each condition (intact included) and compares the model's
+/// probabilities at the same choices (§9.11).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
     let codeVersion = 5
@@ -43,10 +45,13 @@ struct InterveneStage: StageBody {
         let onlyEvents = p.symbol("positions") == "events"
         let count = p.int("experiments", 0)
         let experiments = count > 0 ? Array(intact.experiments.map(\.experiment).prefix(count)) : intact.experiments.map(\.experiment)
+        let isTwoStep = intact.task == "two_step"
+        // Prediction tasks read the transcripts the generator wrote whatever the model predicts: both modes are one.
+        let replay = isTwoStep && p.symbol("mode") == "replay"
+        let intactRun = RolloutData(task: intact.task, experiments: intact.experiments.filter { experiments.contains($0.experiment) })
 
-        // Behaviour under each condition.
-        var conditions: [(String, RolloutData)] = [("intact", RolloutData(task: intact.task,
-            experiments: intact.experiments.filter { experiments.contains($0.experiment) }))]
+        // Behaviour under each condition (a replay reads the intact run again as its own first condition).
+        var conditions: [(String, RolloutData)] = replay ? [] : [("intact", intactRun)]
         // Each condition edits every block holding one of its latents.
         func latentEdits(_ pick: (InterventionTarget) -> Int?) -> [(block: Int, operation: ResidualEdit.Operation)] {
             blocks.compactMap { b in
@@ -54,7 +59,8 @@ struct InterveneStage: StageBody {
                 return edits.isEmpty ? nil : (b, .saeLatents(dictionaries[b]!, edits))
             }
         }
-        var runs: [(String, [(block: Int, operation: ResidualEdit.Operation)])] = [("latent", latentEdits(\.latent))]
+        var runs: [(String, [(block: Int, operation: ResidualEdit.Operation)])] = replay ? [("intact", [])] : []
+        runs.append(("latent", latentEdits(\.latent)))
         if control != nil { runs.append(("control", latentEdits(\.control))) }
         if p.bool("baseline", true) { runs.append(("reconstruction", blocks.map { ($0, .saeReconstruct(dictionaries[$0]!)) })) }
         // Later blocks (after the deepest edited one): max |r| with the variable, recomputed along each
@@ -75,7 +81,8 @@ struct InterveneStage: StageBody {
             ctx.progress.note("condition \(label)")
             let iv = LanguageModelRollout.Intervention(blocks: edits, onlyEvents: onlyEvents)
             let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
-                                        checkpoint: "condition-\(label)", ctx: ctx)
+                                        checkpoint: (replay ? "replay-" : "condition-") + label, ctx: ctx,
+                                        replay: replay ? intactRun : nil)
             conditions.append((label, data))
             captured[label] = rec
         }
@@ -83,7 +90,9 @@ struct InterveneStage: StageBody {
         if let (agentConfig, column) = downstreamAgent {
             let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
                 ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
-            if experiments.count == intact.experiments.count {
+            if replay {
+                // The intact replay recorded its own streams, below with the other conditions.
+            } else if experiments.count == intact.experiments.count {
                 // Exactly what the correlate stages measured (same rows, same SAEs).
                 downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
                     correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
@@ -96,7 +105,7 @@ struct InterveneStage: StageBody {
                 downstream["intact"] = try laterCorrelations(conditions[0].1, captured: recorded, blocks: later, column: column,
                                                              agent: agentConfig, fits: fits, ctx: ctx)
             }
-            for (label, data) in conditions.dropFirst() {
+            for (label, data) in conditions where downstream[label] == nil {
                 guard let rec = captured[label] else { continue }
                 downstream[label] = try laterCorrelations(data, captured: rec, blocks: later, column: column, agent: agentConfig,
                                                           fits: fits, ctx: ctx)
@@ -111,8 +120,18 @@ struct InterveneStage: StageBody {
             qModel = (model, model.parameterNames.map { q.params[$0] ?? 0 })
         }
         let skip = task.int("random_episodes", 0)
-        let isTwoStep = intact.task == "two_step"
+        let replayIntactLogP = replay ? InterventionStats.replay(conditions[0].1, intact: conditions[0].1, q: nil).logP : []
         let results = conditions.map { label, data -> InterventionResult.Condition in
+            if replay {
+                let s = InterventionStats.replay(data, intact: conditions[0].1, q: qModel)
+                let (m, lo, hi) = InterventionStats.meanCI(s.logP, seed: ctx.seed)
+                var c = InterventionResult.Condition(name: label, perExperiment: s.logP, mean: m, ciLow: lo, ciHigh: hi)
+                c.qConsistency = s.expectedQ; c.changed = s.changed
+                let (d, dlo, dhi) = InterventionStats.meanCI(zip(s.logP, replayIntactLogP).map { $0 - $1 }, seed: ctx.seed)
+                c.versusIntact = [d, dlo, dhi]
+                c.downstream = downstream[label]
+                return c
+            }
             let per = isTwoStep ? InterventionStats.points(data, skip: skip) : data.experiments.map(\.accuracy)
             let (m, lo, hi) = InterventionStats.meanCI(per, seed: ctx.seed)
             var c = InterventionResult.Condition(name: label, perExperiment: per, mean: m, ciLow: lo, ciHigh: hi)
@@ -126,8 +145,8 @@ struct InterveneStage: StageBody {
         let result = InterventionResult(
             name: name, layer: layer, variable: vc.name, latent: latent, latentR: targets[0].r,
             control: control, controlR: targets[0].controlR, edit: p["edit"]?.canonical ?? "zero",
-            positions: onlyEvents ? "events" : "all", metric: isTwoStep ? "points" : "accuracy", experiments: experiments,
-            conditions: results, targets: targets.count > 1 ? targets : nil)
+            positions: onlyEvents ? "events" : "all", metric: replay ? InterventionResult.replayMetric : isTwoStep ? "points" : "accuracy",
+            experiments: experiments, conditions: results, targets: targets.count > 1 ? targets : nil, mode: replay ? "replay" : nil)
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
@@ -144,12 +163,13 @@ struct InterveneStage: StageBody {
     }
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],
-               capture: RolloutCapture?, checkpoint: String, ctx: StageContext) throws -> (RolloutData, CapturedActivations?) {
+               capture: RolloutCapture?, checkpoint: String, ctx: StageContext,
+               replay: RolloutData? = nil) throws -> (RolloutData, CapturedActivations?) {
         switch task.symbol("kind") {
         case "two_step":
             return try LanguageModelRollout.twoStep(SpecConfigs.twoStep(task), seed: seed, ctx: ctx, intervention: intervention,
-                                                    experiments: experiments, capture: capture,
-                                                    checkpoint: checkpoint)
+                                                    experiments: experiments, capture: capture, checkpoint: checkpoint,
+                                                    replay: replay.map { Dictionary(uniqueKeysWithValues: $0.experiments.map { ($0.experiment, $0) }) })
         case "grid_world":
             // The planner names the generating agent (it may not be the agent whose variable is edited).
             let name = task.symbol("generator")
@@ -212,6 +232,8 @@ enum InterveneError: UserError {
     case noCorrelationsInBlocks(String, [Int])
     case tooFewLatents(String, wanted: Int, found: Int)
     case noControlLeft(block: Int)
+    case replayMissing(Int)
+    case replayDiverged(Int)
     var message: String {
         switch self {
         case .noCorrelations(let v): "no block has correlations with `\(v)` to choose a latent from"
@@ -219,6 +241,8 @@ enum InterveneError: UserError {
             "none of the blocks `layer` names (\(blocks.map(String.init).joined(separator: ", "))) has correlations with `\(v)`"
         case .noControlLeft(let b): "block \(b) has no active latent left to serve as a control for every latent edited there"
         case .tooFewLatents(let v, let wanted, let found): "`top(\(v), \(wanted))` asks for \(wanted) latents but the blocks have \(found) whose r with `\(v)` is not zero"
+        case .replayMissing(let e): "experiment \(e) is not in the intact rollout, so it cannot be replayed"
+        case .replayDiverged(let e): "replaying experiment \(e) with the intact run's choices did not write the intact run's transcript"
         }
     }
     var help: String? {
@@ -227,6 +251,8 @@ enum InterveneError: UserError {
         case .noCorrelationsInBlocks: "record and correlate those blocks (`activations { layers = ... }`), or name blocks that are"
         case .tooFewLatents: "ask for fewer latents, or name more blocks in `layer`"
         case .noControlLeft: "ask for fewer latents, name more blocks in `layer`, or set `control = none`"
+        case .replayMissing, .replayDiverged:
+            "the cached rollout was written by another version of the task; recompute it with `tdx run <spec> --force rollout`"
         }
     }
 }

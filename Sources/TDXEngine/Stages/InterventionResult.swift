@@ -8,18 +8,29 @@ public struct InterventionResult: Codable, Sendable {
     public struct Condition: Codable, Sendable {
         /// `intact`, `latent`, `control`, `reconstruction`.
         public var name: String
-        /// Two-Step: mean points per episode after the random episodes; prediction tasks: accuracy.
+        /// Two-Step: mean points per episode after the random episodes; prediction tasks: accuracy; a replay:
+        /// the mean log-probability of the intact run's choices.
         public var perExperiment: [Double]
         public var mean: Double
         public var ciLow: Double
         public var ciHigh: Double
-        /// Two-Step: mean probability of the chosen action under the fitted Q-learning model, per experiment.
+        /// Two-Step: mean probability of the chosen action under the fitted Q-learning model, per experiment (a
+        /// replay: its expectation over the model's probabilities, Σ_a p(a)·p_Q(a)).
         public var qConsistency: [Double]?
         /// Two-Step: NLL of the choices under the fitted Q-learning model.
         public var qNLL: Double?
         /// Max |r| of the latent's variable at the blocks after the edited one, when measured.
         public var downstream: [String: Double]?
+        /// A replay: per experiment, the fraction of the model's choices whose most probable answer is not the
+        /// intact replay's.
+        public var changed: [Double]?
+        /// A replay: mean and bootstrap 95 % CI of the per-experiment difference from the intact replay (paired:
+        /// both read the same transcripts).
+        public var versusIntact: [Double]?
     }
+
+    /// The metric of a replay.
+    static let replayMetric = "log p(choice)"
 
     public var name: String
     public var layer: Int
@@ -36,6 +47,8 @@ public struct InterventionResult: Codable, Sendable {
     /// Every edited latent with its control, when `top(variable, n)` picked more than one (the fields
     /// above then describe the first, the highest |r|).
     public var targets: [InterventionTarget]? = nil
+    /// "replay" when the intact transcripts were read again (nil: closed loop).
+    public var mode: String? = nil
 
     /// The blocks the edits touch, shallowest first.
     public var editedBlocks: [Int] { targets?.blocks ?? [layer] }
@@ -77,6 +90,32 @@ enum InterventionStats {
             let pts = Array((e.returns ?? []).dropFirst(skip))
             return pts.isEmpty ? .nan : pts.reduce(0, +) / Double(pts.count)
         }
+    }
+
+    /// A replay's measures per experiment, over the model's own (not forced-random) choices: the mean log p of
+    /// the intact run's choice, the fraction whose most probable answer differs from the intact replay's,
+    /// and (with a fitted Q-learner, run along the intact trajectory) the expected consistency Σ_a p(a)·p_Q(a).
+    static func replay(_ r: RolloutData, intact: RolloutData, q: (BehaviourModel, [Double])?)
+        -> (logP: [Double], changed: [Double], expectedQ: [Double]?) {
+        var logP: [Double] = [], changed: [Double] = [], expected: [Double] = []
+        func argmax(_ p: [Double]) -> Int { p.indices.max { p[$0] < p[$1] } ?? 0 }
+        for (e, base) in zip(r.experiments, intact.experiments) {
+            var learner = q.map { $0.0.learner($0.1) }
+            var lp: [Double] = [], flips: [Double] = [], agree: [Double] = []
+            for (s, s0) in zip(e.steps, base.steps) {
+                let pQ = learner?.probabilities(state: s.state, actionCount: s.actionCount)
+                if !s.forcedRandom, let p = e.transcript.events[s.choiceEvent].probabilities,
+                   let p0 = base.transcript.events[s0.choiceEvent].probabilities {
+                    lp.append(Foundation.log(max(p[s.action], 1e-300)))
+                    flips.append(argmax(p) == argmax(p0) ? 0 : 1)
+                    if let pQ { agree.append(zip(p, pQ).reduce(0) { $0 + $1.0 * $1.1 }) }
+                }
+                _ = learner?.update(s)
+            }
+            func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+            logP.append(mean(lp)); changed.append(mean(flips)); expected.append(mean(agree))
+        }
+        return (logP, changed, q == nil ? nil : expected)
     }
 
     /// Consistency with Q-learning: per experiment, the mean probability the fitted model gives to each

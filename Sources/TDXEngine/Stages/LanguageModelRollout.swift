@@ -74,9 +74,11 @@ enum LanguageModelRollout {
         return scores
     }
 
+    /// With `replay` (experiment → its intact record) every slot takes the intact run's action, so the same
+    /// transcript is read again and only the model's probabilities at its choices are new.
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
-                        experiments only: [Int]? = nil, capture: RolloutCapture? = nil,
-                        checkpoint: String? = nil) throws -> (RolloutData, CapturedActivations?) {
+                        experiments only: [Int]? = nil, capture: RolloutCapture? = nil, checkpoint: String? = nil,
+                        replay: [Int: ExperimentRecord]? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let d = model.config.dModel
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
@@ -104,6 +106,11 @@ enum LanguageModelRollout {
             var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
             for i in envs.indices { slots.append(envs[i].nextSlot()) }
+            let replayed = try ids.map { e -> [Step]? in
+                guard let replay else { return nil }
+                guard let rec = replay[e] else { throw InterveneError.replayMissing(e) }
+                return rec.steps
+            }
             while slots.contains(where: { $0 != nil }) {
                 try ctx.checkCancelled()
                 var query: [Int] = []
@@ -111,7 +118,8 @@ enum LanguageModelRollout {
                     guard let slot = slots[i] else { continue }
                     if slot.forcedRandom {
                         let n = slot.answers.count
-                        let d = Decision(index: rngs[i].int(below: n), probabilities: Array(repeating: 1 / Double(n), count: n))
+                        let index = replayed[i].map { $0[steps[i].count].action } ?? rngs[i].int(below: n)
+                        let d = Decision(index: index, probabilities: Array(repeating: 1 / Double(n), count: n))
                         steps[i].append(envs[i].submit(d, forcedRandom: true))
                         slots[i] = envs[i].nextSlot()
                     } else {
@@ -143,14 +151,21 @@ enum LanguageModelRollout {
                     let answers = try slot.answers.map { try model.encode($0) }
                     let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
                                                   answers: answers, cache: caches[i], prefix: tracks[i].ids, intervention: intervention)
-                    steps[i].append(envs[i].submit(readout.choose(scores, rng: &rngs[i]), forcedRandom: false))
+                    var decision = readout.choose(scores, rng: &rngs[i])
+                    if let intact = replayed[i] { decision.index = intact[steps[i].count].action }
+                    steps[i].append(envs[i].submit(decision, forcedRandom: false))
                     slots[i] = envs[i].nextSlot()
                 }
                 // Progress in episodes, so a long batch still shows movement.
                 let episodesDone = records.count * config.episodes + steps.map { $0.last.map { $0.episode + 1 } ?? 0 }.reduce(0, +)
                 ctx.progress.update(episodesDone, of: all.count * config.episodes)
             }
-            for i in ids.indices { try tracks[i].extend(to: envs[i].transcript.text, model: model) }
+            for (i, e) in ids.enumerated() {
+                try tracks[i].extend(to: envs[i].transcript.text, model: model)
+                if let intact = replay?[e], intact.transcript.text != envs[i].transcript.text || intact.steps.count != steps[i].count {
+                    throw InterveneError.replayDiverged(e)
+                }
+            }
             if let capture {
                 // The text after the last choice (the last reward) was never read: read it now, and re-read
                 // any transcript whose targets fell outside the passes that read them.

@@ -87,7 +87,8 @@ struct InterventionSection {
             let values = res.conditions.map { BarChart.Value($0.mean, lower: $0.ciLow, upper: $0.ciHigh) }
             let file = "intervention_\(res.name).svg"
             r.figure(file, BarChart(title: "\(res.name): \(res.metric) by condition (\(res.blocksText))",
-                                    yLabel: res.metric == "points" ? "mean points after the random episodes" : "accuracy",
+                                    yLabel: res.metric == "points" ? "mean points after the random episodes"
+                                        : res.mode == "replay" ? "mean log p of the intact run's choices" : "accuracy",
                                     groups: groups, series: [.init(res.metric, values: values)], showValues: true),
                      alt: "\(res.name) by condition with 95 % CIs")
             if let targets = res.targets {
@@ -102,6 +103,12 @@ struct InterventionSection {
                 r.md.paragraph("**\(res.name)**: \(res.edit) of latent \(res.latent) (r = \(NumberFormat.format(res.latentR)) with \(res.variable)) "
                     + "at block \(res.layer), at \(res.positions) positions; control latent \(res.control.map(String.init) ?? "none")"
                     + (res.controlR.map { " (r = \(NumberFormat.format($0)))" } ?? "") + "; \(res.experiments.count) experiments.")
+            }
+            if res.mode == "replay" {
+                r.md.paragraph("Replayed: the intact run's transcripts were read again under each condition (intact included), "
+                    + "so every condition makes the same choices; the metric is the mean log p the model gives them. "
+                    + "Q-consistency is Σ p(a)·p_Q(a) under the fitted Q-learner; `replay.csv` also gives the fraction of "
+                    + "choices whose most probable answer differs from the intact replay's.")
             }
             for c in res.conditions {
                 let q = c.qConsistency.map { v -> Double in let f = v.filter(\.isFinite); return f.reduce(0, +) / Double(max(1, f.count)) }
@@ -119,7 +126,25 @@ struct InterventionSection {
             }
         }
         r.table("interventions.csv", t)
+        replays(&r)
         downstream(&r)
+    }
+
+    /// A replay's per-condition change against the intact replay, over the same choices.
+    func replays(_ r: inout ReportDraft) {
+        var t = ReportTable(columns: ["intervention", "condition", "mean log p(choice)", "Δ vs intact", "CI low", "CI high",
+                                      "choices changed", "Q-consistency"])
+        func mean(_ v: [Double]?) -> Double {
+            let f = (v ?? []).filter(\.isFinite); return f.isEmpty ? .nan : f.reduce(0, +) / Double(f.count)
+        }
+        for res in results where res.mode == "replay" {
+            for c in res.conditions {
+                let d = c.versusIntact ?? [.nan, .nan, .nan]
+                t.append([.text(res.name), .text(c.name), .number(c.mean), .number(d[0]), .number(d[1]), .number(d[2]),
+                          .number(mean(c.changed)), .number(mean(c.qConsistency))])
+            }
+        }
+        if !t.rows.isEmpty { r.table("replay.csv", t) }
     }
 
     /// Later blocks' max |r| with the variable under each condition (the paper's "reduces the alignment of

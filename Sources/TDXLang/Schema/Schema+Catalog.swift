@@ -295,6 +295,11 @@ extension Schema {
                       .symbol("all"), "Where the edit is applied, §9.11."),
                 Param("baseline", .bool, .bool(true), "Also run the full-reconstruction baseline (x → x̂ + error)."),
                 Param("experiments", .int(.atLeast(0)), .int(0), "Experiments re-run (0 = all of the task's)."),
+                Param("mode", .choice([Variant("closed_loop", doc: "the task played again with the edit active; the model's choices change what follows"),
+                                       Variant("replay", doc: "the intact run's transcripts read again with the edit active; scores the model's choice probabilities at the same choices")]),
+                      .symbol("closed_loop"),
+                      "How an acting task is re-run, §9.11 (prediction tasks are read the same way in both).",
+                      sweepable: false, elided: true),
             ]),
 
         BlockSchema(
