@@ -196,6 +196,8 @@ public struct Planner {
             add("geometry", .geometry, params: p, inputs: inputs)
         }
         var reportParams = params(spec.block("report"))
+        // The model comparison's per-experiment NLLs are computed as the fit counted them.
+        if let fit = spec.block("fit"), idOf["behaviour"] != nil { reportParams.merge(params(fit)) { a, _ in a } }
         if let s = spec.block("correlate")?["smooth"] { reportParams["correlate.smooth"] = variant["correlate.smooth"] ?? s }
         reportParams["spec.digest"] = .string(spec.digest)
         if idOf["model"] != nil { reportParams["model.identity"] = .string(model.digest) }

@@ -5,6 +5,7 @@ import TDXCore
 import TDXLang
 import TDXModels
 import TDXPlan
+import TDXRL
 import TDXStore
 
 /// A small spec through every stage with the real default model: rollout with SmolLM2 choosing,
@@ -93,6 +94,14 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(report.contains("**lesion**: zero of latent \(iv.latent)"), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count)
+        // Three fitted models, three pairs compared; the differences are those of the fitted NLLs.
+        let fits = try JSONDecoder().decode(BehaviourReport.self, from: try store.readData(key: plan.graph[id: "behaviour"]!.key, blob: "behaviour"))
+        let nllRows = try store.readString(key: plan.graph[id: "report"]!.key, blob: "nll_differences.csv").split(separator: "\n").dropFirst()
+        XCTAssertEqual(nllRows.count, 3)
+        let sorted = fits.models.sorted { $0.nll < $1.nll }
+        let first = nllRows.first!.split(separator: ",")
+        XCTAssertEqual(first[0...1].map(String.init), [sorted[0].name, sorted[1].name])
+        XCTAssertEqual(Double(first[2])!, sorted[1].nll - sorted[0].nll, accuracy: 0.051)
 
         // Everything is cached now.
         let again = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))

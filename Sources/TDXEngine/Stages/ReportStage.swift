@@ -41,12 +41,13 @@ struct ReportBuilder {
             ?? URL(fileURLWithPath: ctx.specPath).deletingPathExtension().lastPathComponent
         var r = ReportDraft(md: MarkdownReport(title: title))
         header(&r)
-        if ctx.stage.inputs.contains("rollout") {
-            BehaviourSection(rollout: try RolloutData.decode(try ctx.inputString("rollout", "rollout"))).write(&r)
-        }
-        if ctx.stage.inputs.contains("behaviour") {
+        let rollout = ctx.stage.inputs.contains("rollout") ? try RolloutData.decode(try ctx.inputString("rollout", "rollout")) : nil
+        if let rollout { BehaviourSection(rollout: rollout).write(&r) }
+        if ctx.stage.inputs.contains("behaviour"), let rollout {
             let report = try JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour"))
-            ModelComparisonSection(report: report).write(&r)
+            let differences = NLLComparison.all(report, experiments: rollout.steps,
+                                                config: SpecConfigs.fit(Params(ctx.stage.params, prefix: "fit")), seed: ctx.seed)
+            ModelComparisonSection(report: report, differences: differences).write(&r)
         }
         SAEQualitySection(metrics: try ctx.inputs(of: .sae).map { try ctx.saeMetrics($0) }).write(&r)
         CorrelationSection(results: try ctx.inputs(of: .correlate).map { try ctx.correlations($0) },
@@ -134,6 +135,7 @@ struct BehaviourSection {
 
 struct ModelComparisonSection {
     let report: BehaviourReport
+    let differences: [NLLComparison]
 
     func write(_ r: inout ReportDraft) {
         r.md.heading("Model comparison")
@@ -146,5 +148,14 @@ struct ModelComparisonSection {
                       .number(m.bic, .fixed(decimals: 1))] + names.map { .number(m.params[$0] ?? .nan) } + [.int(m.choices)])
         }
         r.table("model_comparison.csv", t)
+        guard !differences.isEmpty else { return }
+        r.md.paragraph("NLL differences between the fits, summed over experiments, with a bootstrap 95 % CI over experiments "
+            + "(parameters held at each fit); \"reversed\" is the fraction of resamples in which the worse model fits at least as well.")
+        var d = ReportTable(columns: ["better", "worse", "ΔNLL", "CI low", "CI high", "reversed", "experiments favouring better", "experiments"])
+        for c in differences {
+            d.append([.text(c.better), .text(c.worse), .number(c.difference, .fixed(decimals: 1)), .number(c.ciLow, .fixed(decimals: 1)),
+                      .number(c.ciHigh, .fixed(decimals: 1)), .number(c.reversed), .int(c.favouring), .int(c.experiments)])
+        }
+        r.table("nll_differences.csv", d)
     }
 }
