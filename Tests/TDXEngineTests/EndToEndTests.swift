@@ -6,6 +6,7 @@ import TDXLang
 import TDXModels
 import TDXPlan
 import TDXRL
+import TDXReport
 import TDXStore
 
 /// A small spec through every stage with the real default model: rollout with SmolLM2 choosing,
@@ -151,20 +152,22 @@ final class EndToEndTests: XCTestCase {
     /// Grid World's paper lesion (§7, Fig 4D): `top(td_error, n)` over several blocks edits the n latents with
     /// the highest |r| (each in its own block, read from the correlate stages' r vectors), and each gets a
     /// distinct control latent of its own block.
+    static let severalLatents = """
+        tdx 1
+        seed = 5
+        task grid_world { experiments = 2  episodes = 3  size = 3  max_steps = 10  control = none }
+        agent q_learning {}
+        activations { layers = [1, 4, 8] }
+        sae { expansion = 1  epochs = 1 }
+        correlate { with = [td_error]  null = none  bootstrap = 0  partial = [reward] }
+        intervene lesion { layer = 4..8  latent = top(td_error, 3)  edit = zero  control = lowest(td_error) }
+        report {}
+
+        """
+
     func testSeveralLatentsAcrossBlocks() throws {
         let sb = try Sandbox()
-        let (plan, store) = try runWithDefaultModel(in: sb, """
-            tdx 1
-            seed = 5
-            task grid_world { experiments = 2  episodes = 3  size = 3  max_steps = 10  control = none }
-            agent q_learning {}
-            activations { layers = [1, 4, 8] }
-            sae { expansion = 1  epochs = 1 }
-            correlate { with = [td_error]  null = none  bootstrap = 0  partial = [reward] }
-            intervene lesion { layer = 4..8  latent = top(td_error, 3)  edit = zero  control = lowest(td_error) }
-            report {}
-
-            """)
+        let (plan, store) = try runWithDefaultModel(in: sb, Self.severalLatents)
         let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
         let targets = try XCTUnwrap(iv.targets)
         XCTAssertEqual(targets.count, 3)
@@ -202,6 +205,22 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(report.contains("Partial r: q_learning.reward regressed out first."), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
+
+        // `above(td_error, r)` with r between the second and third |r| edits the first two. Only the intervention
+        // and the report run again.
+        let t = (abs(targets[1].r) + abs(targets[2].r)) / 2
+        let spec = Self.severalLatents.replacingOccurrences(of: "top(td_error, 3)", with: "above(td_error, \(t))")
+        let (plan2, store2) = try runWithDefaultModel(in: sb, spec)
+        let above = try InterventionResult.decode(try store2.readString(key: plan2.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        XCTAssertEqual(above.targets, Array(targets.prefix(2)))
+        XCTAssertEqual(above.threshold, t)
+        let report2 = try store2.readString(key: plan2.graph[id: "report"]!.key, blob: "report.md")
+        XCTAssertTrue(report2.contains("**lesion**: zero of the 2 latents with |r| ≥ "), report2)
+        // No latent reaching the threshold is an error naming the best there is (this tiny run has |r| ≈ 1 latents,
+        // so the message is checked on its own).
+        let none = InterveneError.noneAbove("td_error", threshold: 0.75, best: (0.52, 12))
+        XCTAssertEqual(none.message, "no latent in the blocks of `layer` has |r| ≥ 0.750 with `td_error` (the highest is 0.520, at block 12)")
+        XCTAssertEqual(none.help, "lower the threshold, name more blocks in `layer`, or edit a fixed number with `top(td_error, n)`")
     }
 
     /// `mode = replay` (§9.11): each condition reads the intact Two-Step transcripts again, so the choices are the

@@ -121,6 +121,11 @@ final class DiagnosticsTests: XCTestCase {
         assertMarkedDiagnostics(base + "intervene a { layer = «20..40»E0317  latent = top(td_error, 2) }\n")
         let r = checkText(base + "intervene a { latent = top(td_error, 2, 3) }\n")
         XCTAssertEqual(r.diagnostics.first?.message, "`top(…)` takes 1 or 2 arguments, found 3")
+        // `above(variable, r)`: an |r| in [0, 1], over one block or several, with a correlated variable.
+        assertMarkedDiagnostics(base + "intervene a { layer = all  latent = above(td_error, 0.75) }\nintervene b { latent = above(td_error, 1) }\n")
+        assertMarkedDiagnostics(base + "intervene a { layer = all  latent = above(td_error, «1.5»E0311) }\n")
+        assertMarkedDiagnostics(base + "intervene a { layer = all  latent = «above(td_error)»E0313 }\n")
+        assertMarkedDiagnostics(base + "intervene a { layer = all  latent = «above(q_value, 0.5)»E0318  control = none }\n")
     }
 
     func testKeyForOtherKind() {

@@ -19,13 +19,14 @@ extension [InterventionTarget] {
 extension InterveneStage {
     /// The latents to edit: one block (`layer` a number or `peak(v)`) with one latent (an index or `top(v)`),
     /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a
-    /// range or a list). Each edited latent gets its own control in its block: the block's lowest-|r| active
+    /// range or a list), or `above(v, r)`: every latent there whose |r| reaches r, highest first. Each edited latent gets its own control in its block: the block's lowest-|r| active
     /// latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one;
     /// a missing control is an error rather than a control condition that edits fewer latents.
     static func targets(_ p: Params, variable: String, agent: String?, correlations: [Int: CorrelationResult],
                         ctx: StageContext) throws -> [InterventionTarget] {
         func entry(_ block: Int) -> VariableCorrelation? { correlations[block]?.variable(variable, agent: agent) }
         let wantsControl = p.symbol("control") != "none"
+        let threshold = p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
         let count = p["latent"]?.head == "top" ? (p["latent"]?.arguments.dropFirst().first?.intValue ?? 1) : 1
         let pool: [Int]
         if let l = p["layer"]?.intValue {
@@ -45,7 +46,7 @@ extension InterveneStage {
         guard let first = entry(pool[0]) else { throw InterveneError.noCorrelations(variable) }
 
         // One block, one latent: what the correlate stage chose (no r vectors needed).
-        if pool.count == 1 && count == 1 {
+        if pool.count == 1 && count == 1 && threshold == nil {
             let latent = p["latent"]?.intValue ?? first.bestLatent
             return [InterventionTarget(block: pool[0], latent: latent, r: latent == first.bestLatent ? first.bestR : .nan,
                                        control: wantsControl ? first.controlLatent : nil,
@@ -57,8 +58,16 @@ extension InterveneStage {
         // Constant latents (r = 0 exactly) are never picked: editing them changes nothing.
         let ranked = pool.flatMap { b in r[b]!.indices.filter { r[b]![$0] != 0 && r[b]![$0].isFinite }.map { (block: b, latent: $0, r: r[b]![$0]) } }
             .sorted { (abs($0.r), -$0.block, -$0.latent) > (abs($1.r), -$1.block, -$1.latent) }
-        let picked = Array(ranked.prefix(count))
-        guard picked.count == count else { throw InterveneError.tooFewLatents(variable, wanted: count, found: picked.count) }
+        let picked: [(block: Int, latent: Int, r: Float)]
+        if let threshold {
+            picked = ranked.filter { Double(abs($0.r)) >= threshold }
+            guard !picked.isEmpty else {
+                throw InterveneError.noneAbove(variable, threshold: threshold, best: ranked.first.map { (Double(abs($0.r)), $0.block) })
+            }
+        } else {
+            picked = Array(ranked.prefix(count))
+            guard picked.count == count else { throw InterveneError.tooFewLatents(variable, wanted: count, found: picked.count) }
+        }
         let edited = Set(picked.map { "\($0.block).\($0.latent)" })
         var controls: [Int: [Int]] = [:]   // block → controls handed out so far
         return try picked.map { t in

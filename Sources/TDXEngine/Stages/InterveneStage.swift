@@ -3,6 +3,7 @@ import TDXAnalysis
 import TDXCore
 import TDXModels
 import TDXPlan
+import TDXReport
 import TDXRL
 import TDXTasks
 
@@ -31,6 +32,7 @@ struct InterveneStage: StageBody {
         var correlations: [Int: CorrelationResult] = [:]
         for id in ctx.inputs(of: .correlate) { let c = try ctx.correlations(id); correlations[c.layer] = c }
         let targets = try Self.targets(p, variable: variable, agent: agent, correlations: correlations, ctx: ctx)
+        let threshold = p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
         let layer = targets[0].block, latent = targets[0].latent, control = targets[0].control
         guard let vc = correlations[layer]?.variable(variable, agent: agent) else { throw InterveneError.noCorrelations(variable) }
         let blocks = targets.blocks
@@ -146,7 +148,8 @@ struct InterveneStage: StageBody {
             name: name, layer: layer, variable: vc.name, latent: latent, latentR: targets[0].r,
             control: control, controlR: targets[0].controlR, edit: p["edit"]?.canonical ?? "zero",
             positions: onlyEvents ? "events" : "all", metric: replay ? InterventionResult.replayMetric : isTwoStep ? "points" : "accuracy",
-            experiments: experiments, conditions: results, targets: targets.count > 1 ? targets : nil, mode: replay ? "replay" : nil)
+            experiments: experiments, conditions: results, targets: targets.count > 1 || threshold != nil ? targets : nil,
+            mode: replay ? "replay" : nil, threshold: threshold)
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
@@ -232,6 +235,7 @@ enum InterveneError: UserError {
     case noCorrelationsInBlocks(String, [Int])
     case tooFewLatents(String, wanted: Int, found: Int)
     case noControlLeft(block: Int)
+    case noneAbove(String, threshold: Double, best: (r: Double, block: Int)?)
     case replayMissing(Int)
     case replayDiverged(Int)
     var message: String {
@@ -241,6 +245,9 @@ enum InterveneError: UserError {
             "none of the blocks `layer` names (\(blocks.map(String.init).joined(separator: ", "))) has correlations with `\(v)`"
         case .noControlLeft(let b): "block \(b) has no active latent left to serve as a control for every latent edited there"
         case .tooFewLatents(let v, let wanted, let found): "`top(\(v), \(wanted))` asks for \(wanted) latents but the blocks have \(found) whose r with `\(v)` is not zero"
+        case .noneAbove(let v, let t, let best):
+            "no latent in the blocks of `layer` has |r| ≥ \(NumberFormat.format(t)) with `\(v)`"
+                + (best.map { " (the highest is \(NumberFormat.format($0.r)), at block \($0.block))" } ?? "")
         case .replayMissing(let e): "experiment \(e) is not in the intact rollout, so it cannot be replayed"
         case .replayDiverged(let e): "replaying experiment \(e) with the intact run's choices did not write the intact run's transcript"
         }
@@ -251,6 +258,7 @@ enum InterveneError: UserError {
         case .noCorrelationsInBlocks: "record and correlate those blocks (`activations { layers = ... }`), or name blocks that are"
         case .tooFewLatents: "ask for fewer latents, or name more blocks in `layer`"
         case .noControlLeft: "ask for fewer latents, name more blocks in `layer`, or set `control = none`"
+        case .noneAbove(let v, _, _): "lower the threshold, name more blocks in `layer`, or edit a fixed number with `top(\(v), n)`"
         case .replayMissing, .replayDiverged:
             "the cached rollout was written by another version of the task; recompute it with `tdx run <spec> --force rollout`"
         }

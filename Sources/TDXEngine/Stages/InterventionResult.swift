@@ -49,6 +49,8 @@ public struct InterventionResult: Codable, Sendable {
     public var targets: [InterventionTarget]? = nil
     /// "replay" when the intact transcripts were read again (nil: closed loop).
     public var mode: String? = nil
+    /// `above(variable, r)`: the |r| every edited latent reaches.
+    public var threshold: Double? = nil
 
     /// The blocks the edits touch, shallowest first.
     public var editedBlocks: [Int] { targets?.blocks ?? [layer] }

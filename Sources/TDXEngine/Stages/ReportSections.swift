@@ -96,7 +96,8 @@ struct InterventionSection {
                     "latent \(t.latent) at block \(t.block) (r = \(NumberFormat.format(t.r)); control "
                         + (t.control.map { "\($0), r = " + NumberFormat.format(t.controlR ?? .nan) } ?? "none") + ")"
                 }
-                r.md.paragraph("**\(res.name)**: \(res.edit) of the \(targets.count) latents with the highest |r| with \(res.variable), "
+                let which = res.threshold.map { "with |r| ≥ \(NumberFormat.format($0))" } ?? "with the highest |r|"
+                r.md.paragraph("**\(res.name)**: \(res.edit) of the \(targets.count) latent\(targets.count == 1 ? "" : "s") \(which) with \(res.variable), "
                     + "each edited at its block, at \(res.positions) positions: \(each.joined(separator: ", ")); "
                     + "the control condition edits the controls instead; \(res.experiments.count) experiments.")
             } else {

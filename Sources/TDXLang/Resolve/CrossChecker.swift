@@ -179,10 +179,10 @@ struct CrossChecker {
         let correlated = Set(spec.block("correlate")?["with"]?.listValue?.compactMap(\.symbolValue) ?? [])
         for b in spec.blocks("intervene") + spec.blocks("geometry") {
             for key in ["layer", "latent", "control"] {
-                guard let v = b[key], let head = v.head, ["peak", "top", "lowest"].contains(head),
+                guard let v = b[key], let head = v.head, ["peak", "top", "lowest", "above"].contains(head),
                       let variable = v.arguments.first?.symbolValue else { continue }
                 if !correlated.contains(variable) {
-                    fail(.invalid(key: key, reason: "`\(head)(\(variable))` needs `\(variable)` in the correlate block's `with`",
+                    fail(.invalid(key: key, reason: "`\(v.canonical)` needs `\(variable)` in the correlate block's `with`",
                                   help: "add `\(variable)` to `correlate { with = [...] }`"), b, key)
                 }
             }
@@ -194,7 +194,7 @@ struct CrossChecker {
             guard let layer = b["layer"], layer.intValue == nil, layer.head != "peak", layer.intList?.count != 1 else { continue }
             if b["latent"]?.intValue != nil {
                 fail(.invalid(key: "latent", reason: "a latent index names a latent of one block, but `layer` names several",
-                              help: "give `layer` as one block number, or pick latents with `latent = top(variable, n)`"), b, "latent")
+                              help: "give `layer` as one block number, or pick latents with `latent = top(variable, n)` or `above(variable, r)`"), b, "latent")
             }
         }
         if let f = spec.block("fit"), taskKind != "two_step" {

@@ -261,7 +261,7 @@ struct Resolver {
     /// td_error, in the `layer`, `latent` and `control` it leaves unwritten.
     static func interveneDefaults(written: [String: ResolvedParam]) -> [String: Value] {
         let named = ["latent", "layer", "control"].lazy.compactMap { written[$0]?.value }
-            .first { ["top", "peak", "lowest"].contains($0.head ?? "") }
+            .first { ["top", "peak", "lowest", "above"].contains($0.head ?? "") }
         guard let v = named?.arguments.first?.symbolValue else { return [:] }
         return ["layer": .call("peak", [.symbol(v)]), "latent": .call("top", [.symbol(v)]), "control": .call("lowest", [.symbol(v)])]
     }
