@@ -15,8 +15,10 @@ public struct NLLComparison: Codable, Sendable, Equatable {
     public var ciHigh: Double
     /// Fraction of bootstrap resamples in which `worse` fits at least as well.
     public var reversed: Double
-    /// Experiments whose own NLL favours `better`, of `experiments`.
+    /// Experiments whose own NLL favours `better`, and those favouring `worse` (the rest are ties), of
+    /// `experiments`.
     public var favouring: Int
+    public var favouringWorse: Int
     public var experiments: Int
 
     /// Each fitted model's NLL per experiment: its own fit's when fitted per experiment, else the pooled
@@ -56,7 +58,8 @@ public struct NLLComparison: Codable, Sendable, Equatable {
                                      ciLow: totals[Int(0.025 * Double(resamples))],
                                      ciHigh: totals[min(resamples - 1, Int(0.975 * Double(resamples)))],
                                      reversed: Double(totals.filter { $0 <= tie * Double(d.count) }.count) / Double(resamples),
-                                     favouring: d.filter { $0 > tie }.count, experiments: d.count))
+                                     favouring: d.filter { $0 > tie }.count, favouringWorse: d.filter { $0 < -tie }.count,
+                                     experiments: d.count))
         } }
         return out
     }

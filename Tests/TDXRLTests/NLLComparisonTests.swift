@@ -42,6 +42,7 @@ final class NLLComparisonTests: XCTestCase {
         XCTAssertEqual(c.count, 1)
         XCTAssertEqual(c[0].difference, 0)
         XCTAssertEqual(c[0].favouring, 1)
+        XCTAssertEqual(c[0].favouringWorse, 1)
         XCTAssertLessThan(c[0].ciLow, 0)
         XCTAssertGreaterThan(c[0].ciHigh, 0)
         XCTAssertEqual(c[0].reversed, (1 + 70.0 / 256) / 2, accuracy: 0.03)
@@ -49,6 +50,7 @@ final class NLLComparisonTests: XCTestCase {
         let same = BehaviourReport(models: [fit("myopic", [10, 12]), fit("q_learning", [10 + 1e-12, 12 - 1e-13])])
         let t = NLLComparison.all(same, experiments: [], config: FitConfig(), seed: 1)[0]
         XCTAssertEqual(t.favouring, 0)
+        XCTAssertEqual(t.favouringWorse, 0)
         XCTAssertEqual(t.reversed, 1)
     }
 }

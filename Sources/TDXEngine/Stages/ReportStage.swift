@@ -151,10 +151,12 @@ struct ModelComparisonSection {
         guard !differences.isEmpty else { return }
         r.md.paragraph("NLL differences between the fits, summed over experiments, with a bootstrap 95 % CI over experiments "
             + "(parameters held at each fit); \"reversed\" is the fraction of resamples in which the worse model fits at least as well.")
-        var d = ReportTable(columns: ["better", "worse", "ΔNLL", "CI low", "CI high", "reversed", "experiments favouring better", "experiments"])
+        var d = ReportTable(columns: ["better", "worse", "ΔNLL", "CI low", "CI high", "reversed", "experiments favouring better",
+                                      "experiments favouring worse", "experiments"])
         for c in differences {
             d.append([.text(c.better), .text(c.worse), .number(c.difference, .fixed(decimals: 1)), .number(c.ciLow, .fixed(decimals: 1)),
-                      .number(c.ciHigh, .fixed(decimals: 1)), .number(c.reversed), .int(c.favouring), .int(c.experiments)])
+                      .number(c.ciHigh, .fixed(decimals: 1)), .number(c.reversed), .int(c.favouring),
+                      .int(c.favouringWorse), .int(c.experiments)])
         }
         r.table("nll_differences.csv", d)
     }
