@@ -185,6 +185,8 @@ public struct Planner {
             p.merge(params(task)) { a, _ in a }
             var inputs = [ref("model"), ref("rollout"), ref("rl_variables")] + perLayer("sae") + perLayer("correlate")
             if spec.block("fit") != nil { inputs.append(ref("behaviour")) }
+            // A clamp relative to a latent's largest activation reads the activations it was trained on.
+            if iv["edit"]?.head == "clamp_max" { inputs += perLayer("activations") }
             add("intervene[\(iv.name)]", .intervene, name: iv.name, params: p, inputs: inputs)
         }
         if let g = spec.block("geometry") {

@@ -238,6 +238,7 @@ final class EndToEndTests: XCTestCase {
             sae { expansion = 1  epochs = 2 }
             correlate { with = [td_error]  null = none  bootstrap = 0 }
             intervene replay { layer = 2  latent = top(td_error)  edit = scale(-10)  experiments = 2  mode = replay }
+            intervene relative { layer = 2  latent = top(td_error)  edit = clamp_max(-10)  baseline = false  experiments = 1  mode = replay }
             report {}
 
             """)
@@ -273,7 +274,24 @@ final class EndToEndTests: XCTestCase {
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
         XCTAssertTrue(report.contains("Replayed: the intact run's transcripts were read again"), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "replay.csv")
-        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count, csv)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count + 3, csv)
+
+        // `clamp_max(-10)`: each edited latent set to −10 × its largest activation over block 2's recorded rows,
+        // which only this intervention reads.
+        let relative = plan.graph[id: "intervene[relative]"]!
+        XCTAssertTrue(relative.inputs.contains("activations[2]"))
+        XCTAssertFalse(plan.graph[id: "intervene[replay]"]!.inputs.contains("activations[2]"))
+        let rel = try InterventionResult.decode(try store.readString(key: relative.key, blob: "intervention"))
+        let sae = try StoredSAE.load(store: store, key: plan.graph[id: "sae[2]"]!.key, stage: "sae[2]")
+        let x = try store.readFloats(key: plan.graph[id: "activations[2]"]!.key, blob: "x")
+        let h = sae.encode(x, rows: x.count / sae.dIn)
+        for latent in [rel.latent, try XCTUnwrap(rel.control)] {
+            let top = stride(from: latent, to: h.count, by: sae.dSAE).map { h[$0] }.max()!
+            XCTAssertEqual(try XCTUnwrap(rel.largest?["2.\(latent)"]), Double(top), accuracy: 1e-6 * max(1, Double(top)))
+        }
+        XCTAssertGreaterThan(rel.largest?["2.\(rel.latent)"] ?? 0, 0, "the best latent is active somewhere")
+        XCTAssertNotEqual(rel.conditions[1].perExperiment, rel.conditions[0].perExperiment, "a −10 × max clamp moves the choice probabilities")
+        XCTAssertTrue(try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md").contains("Largest activation of each edited latent"))
     }
 
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when

@@ -38,11 +38,17 @@ struct InterveneStage: StageBody {
         let blocks = targets.blocks
         var dictionaries: [Int: SAEDictionary] = [:]
         for b in blocks { dictionaries[b] = try ctx.sae("sae[\(b)]").dictionary }
-        let action: LatentEdit.Action
-        switch p["edit"]?.head ?? "zero" {
-        case "scale": action = .scale(Float(p["edit"]?.arguments.first?.doubleValue ?? -10))
-        case "clamp": action = .clamp(Float(p["edit"]?.arguments.first?.doubleValue ?? 0))
-        default: action = .zero
+        let factor = Float(p["edit"]?.arguments.first?.doubleValue ?? 0)
+        var largest: [Int: [Float]] = [:]   // block → each latent's largest activation, for clamp_max
+        func action(block b: Int, latent k: Int) throws -> LatentEdit.Action {
+            switch p["edit"]?.head ?? "zero" {
+            case "scale": return .scale(factor)
+            case "clamp": return .clamp(factor)
+            case "clamp_max":
+                if largest[b] == nil { largest[b] = try Self.largestActivations(block: b, ctx: ctx) }
+                return .clamp(factor * largest[b]![k])
+            default: return .zero
+            }
         }
         let onlyEvents = p.symbol("positions") == "events"
         let count = p.int("experiments", 0)
@@ -55,15 +61,15 @@ struct InterveneStage: StageBody {
         // Behaviour under each condition (a replay reads the intact run again as its own first condition).
         var conditions: [(String, RolloutData)] = replay ? [] : [("intact", intactRun)]
         // Each condition edits every block holding one of its latents.
-        func latentEdits(_ pick: (InterventionTarget) -> Int?) -> [(block: Int, operation: ResidualEdit.Operation)] {
-            blocks.compactMap { b in
-                let edits = targets.filter { $0.block == b }.compactMap(pick).map { LatentEdit(latent: $0, action: action) }
+        func latentEdits(_ pick: (InterventionTarget) -> Int?) throws -> [(block: Int, operation: ResidualEdit.Operation)] {
+            try blocks.compactMap { b in
+                let edits = try targets.filter { $0.block == b }.compactMap(pick).map { LatentEdit(latent: $0, action: try action(block: b, latent: $0)) }
                 return edits.isEmpty ? nil : (b, .saeLatents(dictionaries[b]!, edits))
             }
         }
         var runs: [(String, [(block: Int, operation: ResidualEdit.Operation)])] = replay ? [("intact", [])] : []
-        runs.append(("latent", latentEdits(\.latent)))
-        if control != nil { runs.append(("control", latentEdits(\.control))) }
+        runs.append(("latent", try latentEdits(\.latent)))
+        if control != nil { runs.append(("control", try latentEdits(\.control))) }
         if p.bool("baseline", true) { runs.append(("reconstruction", blocks.map { ($0, .saeReconstruct(dictionaries[$0]!)) })) }
         // Later blocks (after the deepest edited one): max |r| with the variable, recomputed along each
         // condition's own trajectories from the residual streams the re-run records (intact: exactly what the
@@ -149,7 +155,10 @@ struct InterveneStage: StageBody {
             control: control, controlR: targets[0].controlR, edit: p["edit"]?.canonical ?? "zero",
             positions: onlyEvents ? "events" : "all", metric: replay ? InterventionResult.replayMetric : isTwoStep ? "points" : "accuracy",
             experiments: experiments, conditions: results, targets: targets.count > 1 || threshold != nil ? targets : nil,
-            mode: replay ? "replay" : nil, threshold: threshold)
+            mode: replay ? "replay" : nil, threshold: threshold,
+            largest: largest.isEmpty ? nil : Dictionary(uniqueKeysWithValues: targets.flatMap { t in
+                ([t.latent] + (t.control.map { [$0] } ?? [])).map { ("\(t.block).\($0)", Double(largest[t.block]![$0])) }
+            }))
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
@@ -163,6 +172,22 @@ struct InterveneStage: StageBody {
             }
         }
         return out
+    }
+
+    /// Each latent's largest activation at a block over the rows its SAE was trained on (`clamp_max`).
+    static func largestActivations(block b: Int, ctx: StageContext) throws -> [Float] {
+        let sae = try ctx.sae("sae[\(b)]")
+        let x = try ctx.inputFloats("activations[\(b)]", "x")
+        let d = sae.dIn, rows = x.count / max(1, d)
+        var top = [Float](repeating: 0, count: sae.dSAE)
+        var r0 = 0
+        while r0 < rows {   // in chunks: a paper-scale block holds ~100,000 rows
+            let m = min(4096, rows - r0)
+            let h = sae.encode(Array(x[(r0 * d)..<((r0 + m) * d)]), rows: m)
+            for i in 0..<m { for k in 0..<sae.dSAE where h[i * sae.dSAE + k] > top[k] { top[k] = h[i * sae.dSAE + k] } }
+            r0 += m
+        }
+        return top
     }
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],

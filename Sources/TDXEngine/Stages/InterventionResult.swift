@@ -51,6 +51,9 @@ public struct InterventionResult: Codable, Sendable {
     public var mode: String? = nil
     /// `above(variable, r)`: the |r| every edited latent reaches.
     public var threshold: Double? = nil
+    /// `clamp_max(f)`: the largest activation of each edited latent (the latent, then the control), by
+    /// "block.latent".
+    public var largest: [String: Double]? = nil
 
     /// The blocks the edits touch, shallowest first.
     public var editedBlocks: [Int] { targets?.blocks ?? [layer] }

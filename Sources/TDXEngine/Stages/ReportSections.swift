@@ -105,6 +105,11 @@ struct InterventionSection {
                     + "at block \(res.layer), at \(res.positions) positions; control latent \(res.control.map(String.init) ?? "none")"
                     + (res.controlR.map { " (r = \(NumberFormat.format($0)))" } ?? "") + "; \(res.experiments.count) experiments.")
             }
+            if let largest = res.largest {
+                r.md.paragraph("Largest activation of each edited latent over the rows its SAE was trained on (the clamp is a multiple of it): "
+                    + largest.sorted { $0.key.split(separator: ".").compactMap { Int($0) }.lexicographicallyPrecedes($1.key.split(separator: ".").compactMap { Int($0) }) }
+                        .map { "block.latent \($0.key): \(NumberFormat.format($0.value))" }.joined(separator: ", ") + ".")
+            }
             if res.mode == "replay" {
                 r.md.paragraph("Replayed: the intact run's transcripts were read again under each condition (intact included), "
                     + "so every condition makes the same choices; the metric is the mean log p the model gives them. "
