@@ -228,20 +228,11 @@ final class EndToEndTests: XCTestCase {
     /// probabilities the closed loop recorded.
     func testReplayReadsTheIntactTranscriptsAgain() throws {
         let sb = try Sandbox()
-        let (plan, store) = try runWithDefaultModel(in: sb, """
-            tdx 1
-            seed = 3
-            task two_step { experiments = 3  episodes = 4  random_episodes = 1 }
-            agent q_learning {}
-            fit behaviour { restarts = 2 }
-            activations { layers = [2, 9] }
-            sae { expansion = 1  epochs = 2 }
-            correlate { with = [td_error]  null = none  bootstrap = 0 }
+        let (plan, store) = try runWithDefaultModel(in: sb, Self.spec.replacingOccurrences(
+            of: "intervene lesion { layer = peak(td_error)  latent = top(td_error)  experiments = 2 }", with: """
             intervene replay { layer = 2  latent = top(td_error)  edit = scale(-10)  experiments = 2  mode = replay }
             intervene relative { layer = 2  latent = top(td_error)  edit = clamp_max(-10)  baseline = false  experiments = 1  mode = replay }
-            report {}
-
-            """)
+            """))
         let key = plan.graph[id: "intervene[replay]"]!.key
         let iv = try InterventionResult.decode(try store.readString(key: key, blob: "intervention"))
         XCTAssertEqual(iv.mode, "replay")
