@@ -275,7 +275,7 @@ extension Schema {
             ]),
 
         BlockSchema(
-            name: "intervene", doc: "A closed-loop re-run with an SAE latent edited (§7).",
+            name: "intervene", doc: "A re-run with SAE latents edited (§7): the task played again, or the intact transcripts replayed.",
             subKinds: [], multiple: true, implicit: false,
             params: [
                 Param("layer", .either([.int(.atLeast(0)), .choice([Variant("peak", [("variable", .variable)])]), .layers]),
@@ -299,7 +299,7 @@ extension Schema {
                 Param("mode", .choice([Variant("closed_loop", doc: "the task played again with the edit active; the model's choices change what follows"),
                                        Variant("replay", doc: "the intact run's transcripts read again with the edit active; scores the model's choice probabilities at the same choices")]),
                       .symbol("closed_loop"),
-                      "How an acting task is re-run, §9.11 (prediction tasks are read the same way in both).",
+                      "How an acting task is re-run (§9.11): `closed_loop` plays it again with the edit active; `replay` reads the intact run's transcripts again and scores the model's probabilities of the same choices. Prediction tasks are read the same way in both.",
                       sweepable: false, elided: true),
             ]),
 
