@@ -263,7 +263,8 @@ final class EndToEndTests: XCTestCase {
         }
 
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
-        XCTAssertTrue(report.contains("Replayed: the intact run's transcripts were read again"), report)
+        XCTAssertEqual(report.components(separatedBy: "Replayed interventions (metric `log p(choice)`): the intact run's transcripts were read again").count, 2,
+                       "explained once for both replays: \(report)")
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "replay.csv")
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count + 3, csv)
 

@@ -110,8 +110,8 @@ struct InterventionSection {
                     + largest.sorted { $0.key.split(separator: ".").compactMap { Int($0) }.lexicographicallyPrecedes($1.key.split(separator: ".").compactMap { Int($0) }) }
                         .map { "block.latent \($0.key): \(NumberFormat.format($0.value))" }.joined(separator: ", ") + ".")
             }
-            if res.mode == "replay" {
-                r.md.paragraph("Replayed: the intact run's transcripts were read again under each condition (intact included), "
+            if res.mode == "replay", res.name == results.first(where: { $0.mode == "replay" })?.name {
+                r.md.paragraph("Replayed interventions (metric `log p(choice)`): the intact run's transcripts were read again under each condition (intact included), "
                     + "so every condition makes the same choices; the metric is the mean log p the model gives them. "
                     + "Q-consistency is Σ p(a)·p_Q(a) under the fitted Q-learner; `replay.csv` also gives the fraction of "
                     + "choices whose most probable answer differs from the intact replay's.")
