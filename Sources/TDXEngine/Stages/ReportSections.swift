@@ -83,14 +83,23 @@ struct InterventionSection {
         var t = ReportTable(columns: ["intervention", "condition", "block", "latent", "edit", "metric", "mean", "CI low", "CI high",
                                       "Q-consistency", "Q NLL", "experiments"])
         for res in results {
-            let groups = res.conditions.map(\.name)
-            let values = res.conditions.map { BarChart.Value($0.mean, lower: $0.ciLow, upper: $0.ciHigh) }
             let file = "intervention_\(res.name).svg"
-            r.figure(file, BarChart(title: "\(res.name): \(res.metric) by condition (\(res.blocksText))",
-                                    yLabel: res.metric == "points" ? "mean points after the random episodes"
-                                        : res.mode == "replay" ? "mean log p of the intact run's choices" : "accuracy",
-                                    groups: groups, series: [.init(res.metric, values: values)], showValues: true),
-                     alt: "\(res.name) by condition with 95 % CIs")
+            if res.mode == "replay" {
+                // Every condition read the same transcripts: the paired change shows what the spread between
+                // experiments would hide.
+                let edited = res.conditions.filter { $0.name != "intact" }
+                let values = edited.map { c in BarChart.Value(c.versusIntact?[0] ?? .nan, lower: c.versusIntact?[1] ?? .nan, upper: c.versusIntact?[2] ?? .nan) }
+                r.figure(file, BarChart(title: "\(res.name): change in \(res.metric) from intact (\(res.blocksText))",
+                                        yLabel: "Δ mean log p of the intact run's choices", groups: edited.map(\.name),
+                                        series: [.init("Δ " + res.metric, values: values)], showValues: true),
+                         alt: "\(res.name): paired change from intact with 95 % CIs")
+            } else {
+                let values = res.conditions.map { BarChart.Value($0.mean, lower: $0.ciLow, upper: $0.ciHigh) }
+                r.figure(file, BarChart(title: "\(res.name): \(res.metric) by condition (\(res.blocksText))",
+                                        yLabel: res.metric == "points" ? "mean points after the random episodes" : "accuracy",
+                                        groups: res.conditions.map(\.name), series: [.init(res.metric, values: values)], showValues: true),
+                         alt: "\(res.name) by condition with 95 % CIs")
+            }
             if let targets = res.targets {
                 let each = targets.map { t in
                     "latent \(t.latent) at block \(t.block) (r = \(NumberFormat.format(t.r)); control "
