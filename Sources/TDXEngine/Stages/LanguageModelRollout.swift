@@ -111,6 +111,12 @@ enum LanguageModelRollout {
                 guard let rec = replay[e] else { throw InterveneError.replayMissing(e) }
                 return rec.steps
             }
+            // The intact run's action at experiment i's next slot (nil when not replaying).
+            func intactAction(_ i: Int) throws -> Int? {
+                guard let intact = replayed[i] else { return nil }
+                guard steps[i].count < intact.count else { throw InterveneError.replayDiverged(ids[i]) }
+                return intact[steps[i].count].action
+            }
             while slots.contains(where: { $0 != nil }) {
                 try ctx.checkCancelled()
                 var query: [Int] = []
@@ -118,7 +124,7 @@ enum LanguageModelRollout {
                     guard let slot = slots[i] else { continue }
                     if slot.forcedRandom {
                         let n = slot.answers.count
-                        let index = replayed[i].map { $0[steps[i].count].action } ?? rngs[i].int(below: n)
+                        let index = try intactAction(i) ?? rngs[i].int(below: n)
                         let d = Decision(index: index, probabilities: Array(repeating: 1 / Double(n), count: n))
                         steps[i].append(envs[i].submit(d, forcedRandom: true))
                         slots[i] = envs[i].nextSlot()
@@ -152,7 +158,7 @@ enum LanguageModelRollout {
                     let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
                                                   answers: answers, cache: caches[i], prefix: tracks[i].ids, intervention: intervention)
                     var decision = readout.choose(scores, rng: &rngs[i])
-                    if let intact = replayed[i] { decision.index = intact[steps[i].count].action }
+                    if let a = try intactAction(i) { decision.index = a }
                     steps[i].append(envs[i].submit(decision, forcedRandom: false))
                     slots[i] = envs[i].nextSlot()
                 }
