@@ -53,6 +53,13 @@ public enum RLVariables {
                              anchors: Dictionary(uniqueKeysWithValues: anchors.map { (prefix + $0.key, $0.value) }))
     }
 
+    /// The index t of each step (0-based), anchored at its outcome: how far learning has gone, for variables
+    /// that drift with it (SR values grow and surprise falls along a walk, as a position code might).
+    public static func clock(from: [Int], to: [Int], experiment: Int) -> VariableTable {
+        VariableTable(experiment: experiment, fromEvents: from, toEvents: to, columns: ["time": to.indices.map(Double.init)],
+                      anchors: ["time": .to])
+    }
+
     /// The model's own surprise at each choice slot where it gave probabilities: `model_surprise` =
     /// −log p(written answer), anchored at the slot, or at the node event laid over the slot's text in the
     /// graph task (where the node rows are).

@@ -120,12 +120,20 @@ final class EndToEndTests: XCTestCase {
             task graph { experiments = 2  walk_length = 40 }
             agent sr { α = 0.05  γ = 0.9 }
             agent readout {}
+            agent clock {}
             activations { layers = [1, 4, 8]  positions = [node] }
             sae { expansion = 1  epochs = 1 }
-            correlate { with = [sr_td_error, model_surprise]  null = permutation(10)  bootstrap = 10 }
+            correlate { with = [sr_td_error, model_surprise]  null = permutation(10)  bootstrap = 10  partial = [time] }
             intervene lesion { layer = 1  latent = top(sr_td_error)  control = lowest(sr_td_error) }
 
             """, until: ["intervene"])
+        // The step index, at the node each step reaches.
+        let clock = try VariablesData.decode(try store.readString(key: plan.graph[id: "rl_variables"]!.key, blob: "variables"))
+        for (e, rec) in try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout")).experiments.enumerated() {
+            let col = try XCTUnwrap(clock.experiments[e]["clock.time"])
+            XCTAssertEqual(col.events, Array(rec.nodeEvents!.dropFirst()))
+            XCTAssertEqual(col.values, (0..<39).map(Double.init))
+        }
         // The model's own surprise: −log of the probability it gave the node that came, at that node's event.
         let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))
         let vars = try VariablesData.decode(try store.readString(key: plan.graph[id: "rl_variables"]!.key, blob: "variables"))
@@ -138,7 +146,8 @@ final class EndToEndTests: XCTestCase {
             }
         }
         let c4 = try CorrelationResult.decode(try store.readString(key: plan.graph[id: "correlate[4]"]!.key, blob: "correlations"))
-        XCTAssertNotNil(c4.variable("model_surprise"))
+        XCTAssertEqual(c4.variable("model_surprise")?.partialOut, ["clock.time"])
+        XCTAssertEqual(c4.variable("sr_td_error")?.partialOut, ["clock.time"])
         let iv = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
         let byName = Dictionary(uniqueKeysWithValues: iv.conditions.map { ($0.name, $0.downstream ?? [:]) })
         XCTAssertEqual(Set(byName["intact"]?.keys ?? [:].keys), ["4", "8"])

@@ -100,8 +100,8 @@ struct InterveneStage: StageBody {
                 ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
             if replay {
                 // The intact replay recorded its own streams, below with the other conditions.
-            } else if experiments.count == intact.experiments.count {
-                // Exactly what the correlate stages measured (same rows, same SAEs).
+            } else if experiments.count == intact.experiments.count && vc.partialOut == nil {
+                // Exactly what the correlate stages measured (same rows, same SAEs; the re-runs' r is not partial).
                 downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
                     correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
                 })

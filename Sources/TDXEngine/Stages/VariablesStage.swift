@@ -35,6 +35,7 @@ struct VariablesStage: StageBody {
         "td_error": "td_error", "q_value": "q_chosen", "q_unchosen": "q_unchosen", "value": "v",
         "choice_kernel": "q_chosen", "sr": "sr_value", "sr_td_error": "sr_td", "sr_td_norm": "sr_td_norm",
         "transition": "transition_prob", "surprise": "surprise", "model_surprise": "model_surprise",
+        "time": "time",
     ]
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
@@ -72,6 +73,13 @@ struct VariablesStage: StageBody {
     static func table(agent p: Params, fits: BehaviourReport?, experiment e: ExperimentRecord) -> VariableTable? {
         let kind = p.symbol("kind")
         if kind == "readout" { return RLVariables.readout(e.transcript, experiment: e.experiment) }
+        if kind == "clock" {
+            // Walks step from node to node; other tasks from choice to outcome.
+            if let events = e.nodeEvents, events.count > 1 {
+                return RLVariables.clock(from: Array(events.dropLast()), to: Array(events.dropFirst()), experiment: e.experiment)
+            }
+            return RLVariables.clock(from: e.steps.map(\.choiceEvent), to: e.steps.map(\.outcomeEvent), experiment: e.experiment)
+        }
         if kind == "sr" || kind == "transition" {
             guard let walk = e.walk, let events = e.nodeEvents, let names = e.names else { return nil }
             return SuccessorRepresentation.run(SpecConfigs.sr(p), walk: walk, nodeCount: names.count,

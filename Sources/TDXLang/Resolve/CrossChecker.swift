@@ -122,7 +122,7 @@ struct CrossChecker {
     private mutating func checkAgents(_ taskKind: String) {
         for a in spec.blocks("agent") {
             let k = a.subKind ?? "q_learning"
-            if k == "readout" { continue }   // the model's own read-out exists in every task
+            if k == "readout" || k == "clock" { continue }   // the model's read-out and the step index exist in every task
             let graphOnly = ["sr", "transition"].contains(k)
             if graphOnly != (taskKind == "graph") {
                 fail(.invalid(key: "kind", reason: "agent kind `\(k)` does not fit a `\(taskKind)` task",

@@ -4,7 +4,7 @@
 extension Schema {
     static let unit = Bounds.closed(0, 1)
     static let positiveInt = ParamType.int(.atLeast(1))
-    static let agentKinds = ["q_learning", "myopic", "repetition", "choice_kernel", "model_based", "hybrid", "sr", "transition", "readout"]
+    static let agentKinds = ["q_learning", "myopic", "repetition", "choice_kernel", "model_based", "hybrid", "sr", "transition", "readout", "clock"]
     static let fitModels = ["q_learning", "myopic", "repetition", "choice_kernel", "model_based", "hybrid"]
 
     /// Prompt templates: the literal default text of each task kind (kept equal to TDXTasks' defaults by a test),
@@ -65,6 +65,8 @@ extension Schema {
         Variable(name: "sr_td_norm", doc: "norm ‖δ_t‖ of the vector SR TD error", providedBy: ["sr"]),
         Variable(name: "transition", doc: "learned transition probability T̂(s_t, s_t+1)", providedBy: ["transition"]),
         Variable(name: "surprise", doc: "−log T̂(s_t, s_t+1)", providedBy: ["transition"]),
+        Variable(name: "time", doc: "the step's index t in its experiment (0-based), at the step's outcome event: a control (`correlate.partial = [time]`) for variables that drift as learning proceeds",
+                 providedBy: ["clock"]),
         Variable(name: "model_surprise", doc: "the model's own −log p of the answer that was written, from its restricted softmax at the slot (at the node for graphs)",
                  providedBy: ["readout"]),
     ]
@@ -172,7 +174,8 @@ extension Schema {
                        SubKind("hybrid", "Weighted mix of model-based and model-free values."),
                        SubKind("sr", "Successor representation learned by TD."),
                        SubKind("transition", "Transition-matrix learner (and surprise)."),
-                       SubKind("readout", "No learner: the language model's own read-out at each choice or prediction slot.")],
+                       SubKind("readout", "No learner: the language model's own read-out at each choice or prediction slot."),
+                       SubKind("clock", "No learner: how far into its experiment each step is.")],
             multiple: true, implicit: false,
             params: [
                 Param("kind", .choice(agentKinds.map { Variant($0) }), .symbol("q_learning"),
