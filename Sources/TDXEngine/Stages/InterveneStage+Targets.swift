@@ -17,16 +17,21 @@ extension [InterventionTarget] {
 }
 
 extension InterveneStage {
+    /// The |r| of `latent = above(variable, r)`; nil for other selections.
+    static func threshold(_ p: Params) -> Double? {
+        p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
+    }
+
     /// The latents to edit: one block (`layer` a number or `peak(v)`) with one latent (an index or `top(v)`),
     /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a
-    /// range or a list), or `above(v, r)`: every latent there whose |r| reaches r, highest first. Each edited latent gets its own control in its block: the block's lowest-|r| active
-    /// latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one;
+    /// range or a list), or `above(v, r)`: every latent there whose |r| reaches r, highest first. Each edited
+    /// latent gets its own control in its block: the block's lowest-|r| active latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one;
     /// a missing control is an error rather than a control condition that edits fewer latents.
     static func targets(_ p: Params, variable: String, agent: String?, correlations: [Int: CorrelationResult],
                         ctx: StageContext) throws -> [InterventionTarget] {
         func entry(_ block: Int) -> VariableCorrelation? { correlations[block]?.variable(variable, agent: agent) }
         let wantsControl = p.symbol("control") != "none"
-        let threshold = p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
+        let threshold = Self.threshold(p)
         let count = p["latent"]?.head == "top" ? (p["latent"]?.arguments.dropFirst().first?.intValue ?? 1) : 1
         let pool: [Int]
         if let l = p["layer"]?.intValue {

@@ -32,7 +32,7 @@ struct InterveneStage: StageBody {
         var correlations: [Int: CorrelationResult] = [:]
         for id in ctx.inputs(of: .correlate) { let c = try ctx.correlations(id); correlations[c.layer] = c }
         let targets = try Self.targets(p, variable: variable, agent: agent, correlations: correlations, ctx: ctx)
-        let threshold = p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
+        let threshold = Self.threshold(p)
         let layer = targets[0].block, latent = targets[0].latent, control = targets[0].control
         guard let vc = correlations[layer]?.variable(variable, agent: agent) else { throw InterveneError.noCorrelations(variable) }
         let blocks = targets.blocks
