@@ -295,6 +295,32 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md").contains("Largest activation of each edited latent"))
     }
 
+    /// A prediction transcript longer than the model's context fails before the model reads any, naming the
+    /// experiments, the longest one's length and the context; nothing is cached.
+    func testTranscriptOverTheContextFailsFirst() throws {
+        let sb = try Sandbox()
+        let text = """
+            tdx 1
+            task grid_world { experiments = 3  episodes = 80  max_steps = 20  control = none }
+            agent q_learning {}
+            report {}
+
+            """
+        try defaultModelPath()
+        let path = try sb.write(text)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
+        XCTAssertThrowsError(try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)) { error in
+            guard case .stageFailed(let stage, let message) = error as? ExecutorError else { return XCTFail("\(error)") }
+            XCTAssertEqual(stage, "rollout")
+            XCTAssertTrue(message.hasPrefix("3 of 3 transcripts do not fit the model's context of 8192 tokens (experiments 0, 1, 2; the longest, experiment "), message)
+            XCTAssertTrue(message.contains("help: shorten the transcripts: fewer `episodes`"), message)
+        }
+        let rollout = try XCTUnwrap(plan.graph[id: "rollout"]).key
+        XCTAssertFalse(try Store(path: sb.cache).keys(withPrefix: "").contains { $0.contains(rollout) }, "nothing of the rollout cached")
+    }
+
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when
     /// the model is not fetched).
     private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = []) throws -> (Plan, Store) {

@@ -227,14 +227,22 @@ enum LanguageModelRollout {
                           capture: RolloutCapture? = nil, checkpoint: String? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
-        func play(_ c: GridWorldConfig, capture: RolloutCapture?, part: String) throws -> ([ExperimentRecord], CapturedActivations?) {
-            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                        intervention: intervention, only: only, capture: capture, checkpoint: checkpoint.map { $0 + part }) { e in
+        func make(_ c: GridWorldConfig) -> (Int) -> (GridWorldEnvironment, (inout ExperimentRecord) -> Void) {
+            { e in
                 let trajectory = GridWorld.simulate(c, experiment: e, seed: seed)
                 let env = GridWorldEnvironment(config: c, trajectory: trajectory,
                                                shown: GridWorld.shownRewards(trajectory, config: c, experiment: e, seed: seed))
                 return (env, { rec in rec.goal = trajectory.goal })
             }
+        }
+        func play(_ c: GridWorldConfig, capture: RolloutCapture?, part: String) throws -> ([ExperimentRecord], CapturedActivations?) {
+            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
+                        intervention: intervention, only: only, capture: capture, checkpoint: checkpoint.map { $0 + part }, make: make(c))
+        }
+        // The control's transcripts are read after the main ones: check that they fit before reading any.
+        if let c = control {
+            try checkContext(try (0..<c.experiments).map { e in (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count) },
+                             model: model)
         }
         let (main, captured) = try play(config, capture: capture, part: "")
         return (RolloutData(task: "grid_world", experiments: main,
@@ -289,6 +297,10 @@ enum LanguageModelRollout {
         var out: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
+        // Every transcript is known before the model reads any: one that does not fit the context fails
+        // now, not after hours of reading the others.
+        var prepared = try Dictionary(uniqueKeysWithValues: all.map { e in (e, try Prepared(model, experiment: e, make: make)) })
+        try checkContext(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model)
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
         // Experiments per saved partial result: each is read on its own here, so a small unit costs nothing and
         // bounds what a kill loses (a paper-scale Grid World experiment takes minutes).
@@ -303,8 +315,8 @@ enum LanguageModelRollout {
             }
             for e in ids {
                 try ctx.checkCancelled()
-                let (rec, recorder) = try predictOne(model, experiment: e, readout: readout, seed: seed, stream: stream,
-                                                     intervention: intervention, capture: capture, make: make)
+                let (rec, recorder) = try predictOne(model, prepared.removeValue(forKey: e)!, readout: readout, seed: seed, stream: stream,
+                                                     intervention: intervention, capture: capture)
                 out.append(rec)
                 if capture != nil { recorded.append((e, recorder)) }
                 ctx.progress.update(out.count, of: all.count)
@@ -314,22 +326,43 @@ enum LanguageModelRollout {
         return (out, capture.map { CapturedActivations(blocks: $0.blocks, experiments: recorded) })
     }
 
-    /// One experiment of `predict`: its transcript read in one pass (or a few, for very long ones).
-    static func predictOne<E: Environment>(_ model: ModelRunner, experiment e: Int, readout: Readout, seed: UInt64, stream: String,
-                                           intervention: Intervention?, capture: RolloutCapture?,
-                                           make: (Int) throws -> (E, (inout ExperimentRecord) -> Void))
-        throws -> (ExperimentRecord, RolloutCapture.Recorder) {
-        let V = model.config.vocabSize, d = model.config.dModel
-        var (env, finish) = try make(e)
+    /// One experiment's transcript with its choice slots, built and tokenized before the model reads it.
+    struct Prepared<E: Environment> {
+        var experiment: Int
+        var env: E
+        var finish: (inout ExperimentRecord) -> Void
+        /// Each slot with the transcript's byte count where it opens.
         var slots: [(ChoiceSlot, Int)] = []
         var steps: [Step] = []
-        while let slot = env.nextSlot() {
-            slots.append((slot, env.transcript.byteCount))
-            steps.append(env.submit(Decision(index: 0), forcedRandom: false))
-        }
         var track = TokenTrack()
-        try track.extend(to: env.transcript.text, model: model)
-        var transcript = env.transcript
+
+        init(_ model: ModelRunner, experiment e: Int, make: (Int) throws -> (E, (inout ExperimentRecord) -> Void)) throws {
+            experiment = e
+            (env, finish) = try make(e)
+            while let slot = env.nextSlot() {
+                slots.append((slot, env.transcript.byteCount))
+                steps.append(env.submit(Decision(index: 0), forcedRandom: false))
+            }
+            try track.extend(to: env.transcript.text, model: model)
+        }
+    }
+
+    /// Throws when a transcript (experiment, tokens) is longer than the model's context.
+    static func checkContext(_ lengths: [(experiment: Int, tokens: Int)], model: ModelRunner) throws {
+        let context = model.config.contextLength
+        let over = lengths.filter { $0.tokens > context }.sorted { $0.experiment < $1.experiment }
+        guard let longest = over.max(by: { $0.tokens < $1.tokens }) else { return }
+        throw PredictionError.overContext(experiments: over.map(\.experiment), of: lengths.count,
+                                          longest: longest, context: context)
+    }
+
+    /// One experiment of `predict`: its transcript read in one pass (or a few, for very long ones).
+    static func predictOne<E: Environment>(_ model: ModelRunner, _ p: Prepared<E>, readout: Readout, seed: UInt64, stream: String,
+                                           intervention: Intervention?, capture: RolloutCapture?)
+        throws -> (ExperimentRecord, RolloutCapture.Recorder) {
+        let V = model.config.vocabSize, d = model.config.dModel
+        let e = p.experiment, slots = p.slots, track = p.track
+        var transcript = p.env.transcript
         var rng = SeededRNG(seed: seed, stream: "\(stream)/policy/\(e)")
         // Logits for many positions are large (positions × vocabulary): a very long walk is read in
         // several passes, recording only in the first.
@@ -361,9 +394,9 @@ enum LanguageModelRollout {
             }
             k += chunk
         }
-        var rec = ExperimentRecord(experiment: e, transcript: transcript, steps: steps)
+        var rec = ExperimentRecord(experiment: e, transcript: transcript, steps: p.steps)
         rec.tokens = track
-        finish(&rec)
+        p.finish(&rec)
         return (rec, recorder)
     }
 }
@@ -386,15 +419,26 @@ enum PredictionError: UserError, Equatable {
     case noToken(String)
     case repeated(String)
     case sameFirstToken(String, String)
+    case overContext(experiments: [Int], of: Int, longest: (experiment: Int, tokens: Int), context: Int)
+
+    static func == (a: Self, b: Self) -> Bool { a.message == b.message }
+
     var message: String {
         switch self {
         case .noToken(let a): "the answer \(JSONText.string(a)) encodes to no token, so it cannot be scored"
         case .repeated(let a): "the answer \(JSONText.string(a)) appears twice among the answers of one prediction"
         case .sameFirstToken(let a, let b):
             "the answers \(JSONText.string(a)) and \(JSONText.string(b)) start with the same token, so a prediction scored by its first token cannot tell them apart"
+        case .overContext(let over, let n, let longest, let context):
+            "\(over.count) of \(n) transcripts do not fit the model's context of \(context) tokens (experiment\(over.count == 1 ? "" : "s") "
+                + over.prefix(8).map(String.init).joined(separator: ", ") + (over.count > 8 ? ", …" : "")
+                + "; the longest, experiment \(longest.experiment), has \(longest.tokens) tokens)"
         }
     }
     var help: String? {
-        "choose node names or action labels whose first tokens differ (`tdx model tokenize \"<text>\"` shows them), or leave `names = things`"
+        if case .overContext = self {
+            return "shorten the transcripts: fewer `episodes`, a smaller `max_steps` or `walk_length`, or shorter `prompt` templates; nothing was read by the model"
+        }
+        return "choose node names or action labels whose first tokens differ (`tdx model tokenize \"<text>\"` shows them), or leave `names = things`"
     }
 }
