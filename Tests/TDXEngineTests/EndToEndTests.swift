@@ -295,8 +295,8 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md").contains("Largest activation of each edited latent"))
     }
 
-    /// A prediction transcript longer than the model's context fails before the model reads any, naming the
-    /// experiments, the longest one's length and the context; nothing is cached.
+    /// A transcript longer than the model's context fails before the model reads any, naming the experiments,
+    /// the longest one's length and the context; nothing is cached.
     func testTranscriptOverTheContextFailsFirst() throws {
         let sb = try Sandbox()
         let text = """
@@ -319,6 +319,19 @@ final class EndToEndTests: XCTestCase {
         }
         let rollout = try XCTUnwrap(plan.graph[id: "rollout"]).key
         XCTAssertFalse(try Store(path: sb.cache).keys(withPrefix: "").contains { $0.contains(rollout) }, "nothing of the rollout cached")
+
+        // Closed loop: the length is estimated up front (the choices change it little) and checked again as
+        // the text grows.
+        let twoStep = try sb.write("tdx 1\ntask two_step { experiments = 2  episodes = 400 }\nreport {}\n", "long.tdx")
+        let spec2 = try XCTUnwrap(Frontend.check(path: twoStep).spec)
+        let plan2 = try engine.plan(spec2, specPath: twoStep, store: try Store(path: sb.cache))
+        XCTAssertThrowsError(try engine.run(plan2, spec: spec2, specPath: twoStep, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)) { error in
+            guard case .stageFailed(_, let message) = error as? ExecutorError else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.hasPrefix("2 of 2 transcripts do not fit the model's context of 8192 tokens (experiments 0, 1; the longest"), message)
+            XCTAssertTrue(message.contains("when every choice takes the first answer"), message)
+        }
+        XCTAssertEqual(ContextError.reached(experiment: 3, episode: 40, tokens: 8193, context: 8192).message,
+                       "experiment 3's transcript reached 8193 tokens in episode 41, past the model's context of 8192 tokens")
     }
 
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when

@@ -87,6 +87,15 @@ enum LanguageModelRollout {
         var records: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<config.experiments)
+        // The closed loop's text depends on the model's choices only through labels and rewards: a play with
+        // the first answer everywhere tells, before any reading, whether the transcripts can fit.
+        if replay == nil {
+            try ContextError.check(try all.map { e in
+                var env = TwoStepEnvironment(config: config, experiment: e, seed: seed)
+                while env.nextSlot() != nil { _ = env.submit(Decision(index: 0), forcedRandom: false) }
+                return (e, try model.encode(env.transcript.text).count)
+            }, model: model, estimated: true)
+        }
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
             if let (saved, savedRecorded) = try saver?.load(ids) {
@@ -133,7 +142,13 @@ enum LanguageModelRollout {
                     }
                 }
                 guard !query.isEmpty else { continue }
-                for i in query { try tracks[i].extend(to: envs[i].transcript.text, model: model) }
+                for i in query {
+                    try tracks[i].extend(to: envs[i].transcript.text, model: model)
+                    if tracks[i].ids.count > model.config.contextLength {
+                        throw ContextError.reached(experiment: ids[i], episode: slots[i]!.episode, tokens: tracks[i].ids.count,
+                                                   context: model.config.contextLength)
+                    }
+                }
                 // With a KV cache only the new tokens are read; a worker reads the whole sequence again.
                 let sent = query.map { model.keepsCaches ? fed[$0] : 0 }
                 let edits = intervention.map { iv in
@@ -241,7 +256,7 @@ enum LanguageModelRollout {
         }
         // The control's transcripts are read after the main ones: check that they fit before reading any.
         if let c = control {
-            try checkContext(try (0..<c.experiments).map { e in (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count) },
+            try ContextError.check(try (0..<c.experiments).map { e in (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count) },
                              model: model)
         }
         let (main, captured) = try play(config, capture: capture, part: "")
@@ -300,7 +315,7 @@ enum LanguageModelRollout {
         // Every transcript is known before the model reads any: one that does not fit the context fails
         // now, not after hours of reading the others.
         var prepared = try Dictionary(uniqueKeysWithValues: all.map { e in (e, try Prepared(model, experiment: e, make: make)) })
-        try checkContext(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model)
+        try ContextError.check(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model)
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
         // Experiments per saved partial result: each is read on its own here, so a small unit costs nothing and
         // bounds what a kill loses (a paper-scale Grid World experiment takes minutes).
@@ -345,15 +360,6 @@ enum LanguageModelRollout {
             }
             try track.extend(to: env.transcript.text, model: model)
         }
-    }
-
-    /// Throws when a transcript (experiment, tokens) is longer than the model's context.
-    static func checkContext(_ lengths: [(experiment: Int, tokens: Int)], model: ModelRunner) throws {
-        let context = model.config.contextLength
-        let over = lengths.filter { $0.tokens > context }.sorted { $0.experiment < $1.experiment }
-        guard let longest = over.max(by: { $0.tokens < $1.tokens }) else { return }
-        throw PredictionError.overContext(experiments: over.map(\.experiment), of: lengths.count,
-                                          longest: longest, context: context)
     }
 
     /// One experiment of `predict`: its transcript read in one pass (or a few, for very long ones).
@@ -419,26 +425,15 @@ enum PredictionError: UserError, Equatable {
     case noToken(String)
     case repeated(String)
     case sameFirstToken(String, String)
-    case overContext(experiments: [Int], of: Int, longest: (experiment: Int, tokens: Int), context: Int)
-
-    static func == (a: Self, b: Self) -> Bool { a.message == b.message }
-
     var message: String {
         switch self {
         case .noToken(let a): "the answer \(JSONText.string(a)) encodes to no token, so it cannot be scored"
         case .repeated(let a): "the answer \(JSONText.string(a)) appears twice among the answers of one prediction"
         case .sameFirstToken(let a, let b):
             "the answers \(JSONText.string(a)) and \(JSONText.string(b)) start with the same token, so a prediction scored by its first token cannot tell them apart"
-        case .overContext(let over, let n, let longest, let context):
-            "\(over.count) of \(n) transcripts do not fit the model's context of \(context) tokens (experiment\(over.count == 1 ? "" : "s") "
-                + over.prefix(8).map(String.init).joined(separator: ", ") + (over.count > 8 ? ", …" : "")
-                + "; the longest, experiment \(longest.experiment), has \(longest.tokens) tokens)"
         }
     }
     var help: String? {
-        if case .overContext = self {
-            return "shorten the transcripts: fewer `episodes`, a smaller `max_steps` or `walk_length`, or shorter `prompt` templates; nothing was read by the model"
-        }
-        return "choose node names or action labels whose first tokens differ (`tdx model tokenize \"<text>\"` shows them), or leave `names = things`"
+        "choose node names or action labels whose first tokens differ (`tdx model tokenize \"<text>\"` shows them), or leave `names = things`"
     }
 }
