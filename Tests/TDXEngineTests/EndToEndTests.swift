@@ -293,6 +293,29 @@ final class EndToEndTests: XCTestCase {
         XCTAssertGreaterThan(rel.largest?["2.\(rel.latent)"] ?? 0, 0, "the best latent is active somewhere")
         XCTAssertNotEqual(rel.conditions[1].perExperiment, rel.conditions[0].perExperiment, "a −10 × max clamp moves the choice probabilities")
         XCTAssertTrue(try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md").contains("Largest activation of each edited latent"))
+
+        // A cached intact run that the replay cannot reproduce (its last choice altered), or that lacks an
+        // experiment, is an error naming the experiment.
+        let stage = plan.graph[id: "rollout"]!
+        let specPath = sb.dir.appendingPathComponent("spec.tdx").path
+        let ctx = StageContext(stage: stage, spec: try XCTUnwrap(Frontend.check(path: specPath).spec), specPath: specPath, store: store,
+                               keysByID: Dictionary(uniqueKeysWithValues: plan.graph.stages.map { ($0.id, $0.key) }),
+                               progress: NoProgress(), cancelled: { false }, services: EngineServices())
+        let config = SpecConfigs.twoStep(Params(stage.params, prefix: "task"))
+        var altered = rollout.experiments[0]
+        altered.steps[altered.steps.count - 1].action = 1 - altered.steps[altered.steps.count - 1].action
+        func replayError(_ records: [ExperimentRecord], experiments: [Int]) -> String {
+            do {
+                _ = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, experiments: experiments,
+                                                     replay: Dictionary(uniqueKeysWithValues: records.map { ($0.experiment, $0) }))
+                return "no error"
+            } catch let e as InterveneError { return e.message } catch { return "\(error)" }
+        }
+        XCTAssertEqual(replayError([altered], experiments: [0]),
+                       "replaying experiment 0 with the intact run's choices did not write the intact run's transcript")
+        XCTAssertEqual(replayError([rollout.experiments[0]], experiments: [0, 1]),
+                       "experiment 1 is not in the intact rollout, so it cannot be replayed")
+        XCTAssertEqual(replayError([rollout.experiments[0]], experiments: [0]), "no error")
     }
 
     /// A transcript longer than the model's context fails before the model reads any, naming the experiments,
