@@ -13,7 +13,7 @@ final class CorrelationTests: XCTestCase {
             let want = Fixture.doubles(f[key])
             XCTAssertEqual(r.shape, [l, p])
             for i in 0..<(l * p) { XCTAssertEqual(Double(r.data[i]), want[i], accuracy: 1e-5, "\(key)[\(i)]") }
-            let best = Correlation.maxAbs(r)
+            let best = Correlation.strongest(r)
             for j in 0..<p {
                 let col = (0..<l).map { abs(want[$0 * p + j]) }
                 XCTAssertEqual(best[j].index, col.firstIndex(of: col.max()!)!)
@@ -60,9 +60,9 @@ final class CorrelationTests: XCTestCase {
         let (z, v, ids) = plantedData(n: n, l: l, experiments: 12, rng: &rng)
         let zs = StandardisedColumns(z, rows: n, cols: l), vs = StandardisedColumns(v, rows: n, cols: 2)
         let null = PermutationNull.compute(features: zs, variables: vs, experimentIDs: ids, permutations: 200, rng: &rng, chunk: 64)
-        XCTAssertEqual(null.maxAbsR.map(\.count), [200, 200])
+        XCTAssertEqual(null.maxScore.map(\.count), [200, 200])
         let band = null.percentile95
-        let observed = Correlation.maxAbs(Correlation.matrix(zs, vs))
+        let observed = Correlation.strongest(Correlation.matrix(zs, vs))
         XCTAssertGreaterThan(observed[0].absR, band[0])     // the planted latent beats the null
         // Max of 40 |r| at n = 1200 under the null is about 0.06–0.09.
         XCTAssertEqual(Double(band[1]), 0.08, accuracy: 0.03)
@@ -73,7 +73,7 @@ final class CorrelationTests: XCTestCase {
         XCTAssertEqual(one, other, "chunking must not change the draws")
 
         let sums = ExperimentCorrelationSums(features: zs, variables: vs, experimentIDs: ids)
-        let ci = Bootstrap.maxAbsCorrelation(sums, resamples: 300, rng: &rng)
+        let ci = Bootstrap.maxCorrelation(sums, resamples: 300, rng: &rng)
         XCTAssertEqual(ci[0].estimate, Double(observed[0].absR), accuracy: 1e-4)
         XCTAssertLessThan(ci[0].lower, ci[0].estimate); XCTAssertGreaterThan(ci[0].upper, ci[0].estimate)
         XCTAssertGreaterThan(ci[0].lower, 0.4)
@@ -100,11 +100,62 @@ final class SparseCorrelationTests: XCTestCase {
             let a = Correlation.matrix(dense, vs), b = Correlation.matrix(sparse, vs)
             for i in a.data.indices { XCTAssertEqual(a.data[i], b.data[i], accuracy: 2e-5) }
             let sub = rows.map { ids[$0] }
-            var r1 = SeededRNG(seed: 5), r2 = SeededRNG(seed: 5)
-            let nd = PermutationNull.compute(features: dense, variables: vs, experimentIDs: sub, permutations: 40, rng: &r1, chunk: 16)
-            let ns = PermutationNull.compute(features: sparse, variables: vs, experimentIDs: sub, permutations: 40, rng: &r2, chunk: 16)
-            for j in 0..<p { for k in 0..<40 { XCTAssertEqual(nd.maxAbsR[j][k], ns.maxAbsR[j][k], accuracy: 2e-5) } }
+            for sign in CorrelationSign.allCases {
+                var r1 = SeededRNG(seed: 5), r2 = SeededRNG(seed: 5)
+                let nd = PermutationNull.compute(features: dense, variables: vs, experimentIDs: sub, permutations: 40, rng: &r1, chunk: 16,
+                                                 sign: sign)
+                let ns = PermutationNull.compute(features: sparse, variables: vs, experimentIDs: sub, permutations: 40, rng: &r2, chunk: 16,
+                                                 sign: sign)
+                for j in 0..<p { for k in 0..<40 { XCTAssertEqual(nd.maxScore[j][k], ns.maxScore[j][k], accuracy: 2e-5, "\(sign)") } }
+            }
         }
+    }
+
+    /// The SIMD max-score kernel against a plain loop, on lengths around its 8-wide step.
+    func testMaxScoreKernelMatchesNaive() {
+        var rng = SeededRNG(seed: 8)
+        for n in [1, 7, 8, 9, 37] {
+            let x = (0..<n).map { _ in Float(rng.normal()) }
+            for sign in CorrelationSign.allCases {
+                // The kernel starts from the lowest score an r can have.
+                let naive = max(x.map(sign.score).max()!, sign == .absolute ? 0 : -1)
+                XCTAssertEqual(x.withUnsafeBufferPointer { PermutationNull.maxScore($0.baseAddress!, count: n, sign: sign) }, naive,
+                               "\(sign), n = \(n)")
+            }
+        }
+    }
+}
+
+final class CorrelationSignTests: XCTestCase {
+    /// Latent 3 tracks −variable 0: `negative` and `abs` find it; `positive` does not.
+    func testSignedSelection() {
+        var rng = SeededRNG(seed: 6)
+        let (n, l) = (1200, 40)
+        let ids = (0..<n).map { $0 / 100 }
+        var z = (0..<(n * l)).map { _ in Float(rng.normal()) }
+        let v = (0..<(n * 2)).map { _ in Float(rng.normal()) }
+        for i in 0..<n { z[i * l + 3] = -0.6 * v[i * 2] + 0.8 * Float(rng.normal()) }
+        func run(_ sign: CorrelationSign) -> CorrelationSummary {
+            var r = SeededRNG(seed: 1)
+            return CorrelationAnalysis.run(features: z, featureCount: l, variables: v, variableCount: 2, experimentIDs: ids,
+                                           options: CorrelationOptions(permutations: 50, bootstrapResamples: 50, testExperiments: [10, 11],
+                                                                       sign: sign), rng: &r)
+        }
+        let (a, pos, neg) = (run(.absolute), run(.positive), run(.negative))
+        XCTAssertEqual(a.best[0].index, 3); XCTAssertEqual(neg.best[0].index, 3)
+        XCTAssertEqual(neg.best[0].r, a.best[0].r)
+        XCTAssertLessThan(neg.best[0].r, -0.5)
+        XCTAssertNotEqual(pos.best[0].index, 3)
+        XCTAssertGreaterThan(pos.best[0].r, 0); XCTAssertLessThan(pos.best[0].r, 0.15)
+        XCTAssertEqual(neg.heldOut?[0].index, 3); XCTAssertNotEqual(pos.heldOut?[0].index, 3)
+        XCTAssertEqual(neg.confidence![0].estimate, Double(-neg.best[0].r), accuracy: 1e-4)
+        XCTAssertEqual(pos.confidence![0].estimate, Double(pos.best[0].r), accuracy: 1e-4)
+        // One-sided nulls sit below the two-sided one (same draws, a max over fewer signs).
+        for j in 0..<2 {
+            XCTAssertLessThanOrEqual(pos.null95![j], a.null95![j]); XCTAssertLessThanOrEqual(neg.null95![j], a.null95![j])
+        }
+        XCTAssertGreaterThan(-neg.best[0].r, neg.null95![0])
+        XCTAssertLessThan(pos.best[0].r, pos.null95![0] + 0.05)
     }
 }
 

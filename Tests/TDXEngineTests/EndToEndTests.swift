@@ -225,6 +225,33 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(above.threshold, t)
         let report2 = try store2.readString(key: plan2.graph[id: "report"]!.key, blob: "report.md")
         XCTAssertTrue(report2.contains("**lesion**: zero of the 2 latents with |r| ≥ "), report2)
+        // `correlate { sign = negative }`: the correlations, the lesion's ranking and the report all follow −r.
+        // Only the correlations, the intervention and the report run again.
+        let negSpec = Self.severalLatents.replacingOccurrences(of: "partial = [reward] }", with: "partial = [reward]  sign = negative }")
+        let (plan3, store3) = try runWithDefaultModel(in: sb, negSpec)
+        XCTAssertEqual(plan3.graph[id: "sae[4]"]!.key, plan.graph[id: "sae[4]"]!.key)
+        XCTAssertNotEqual(plan3.graph[id: "correlate[4]"]!.key, plan.graph[id: "correlate[4]"]!.key)
+        var negative: [(block: Int, latent: Int, r: Float)] = []
+        for b in [4, 8] {
+            let key = plan3.graph[id: "correlate[\(b)]"]!.key
+            let v = try XCTUnwrap(try CorrelationResult.decode(try store3.readString(key: key, blob: "correlations")).variable("td_error"))
+            XCTAssertEqual(v.sign, "negative")
+            let rb = try store3.readFloats(key: key, blob: v.rBlob)
+            XCTAssertEqual(rb, r[b]!, "the r vectors do not depend on the sign")
+            XCTAssertEqual(Float(v.bestR), rb.min()!, "the best latent is the most negative r")
+            XCTAssertEqual(v.strength, -v.bestR)
+            negative += rb.enumerated().filter { $0.element != 0 }.map { (b, $0.offset, $0.element) }
+        }
+        let ivNeg = try InterventionResult.decode(try store3.readString(key: plan3.graph[id: "intervene[lesion]"]!.key, blob: "intervention"))
+        XCTAssertEqual(ivNeg.sign, "negative")
+        let lowest = negative.sorted { (-$0.r, -$0.block, -$0.latent) > (-$1.r, -$1.block, -$1.latent) }.prefix(3)
+        XCTAssertEqual(ivNeg.targets?.map(\.latent), lowest.map(\.latent))
+        XCTAssertEqual(ivNeg.targets?.map(\.r), lowest.map { Double($0.r) })
+        let report3 = try store3.readString(key: plan3.graph[id: "report"]!.key, blob: "report.md")
+        XCTAssertTrue(report3.contains("the most negative r (`correlate.sign = negative`; plotted as −r)"), report3)
+        XCTAssertTrue(report3.contains("of the 3 latents with the highest −r with"), report3)
+        XCTAssertTrue(try store3.readString(key: plan3.graph[id: "report"]!.key, blob: "correlations.csv").hasPrefix("variable,block,max −r,"))
+
         // No latent reaching the threshold is an error naming the best there is (this tiny run has |r| ≈ 1 latents,
         // so the message is checked on its own).
         let none = InterveneError.noneAbove("td_error", threshold: 0.75, best: (0.52, 12))

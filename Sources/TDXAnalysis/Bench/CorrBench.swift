@@ -41,13 +41,13 @@ public enum CorrBench: Subcommand {
         if sparse {
             let zs = SparseFeatures(z, rows: n, cols: l)
             t1 = DispatchTime.now().uptimeNanoseconds
-            best = Correlation.maxAbs(Correlation.matrix(zs, vs))
+            best = Correlation.strongest(Correlation.matrix(zs, vs))
             t2 = DispatchTime.now().uptimeNanoseconds
             null = PermutationNull.compute(features: zs, variables: vs, experimentIDs: ids, permutations: perms, rng: &rng)
         } else {
             let zs = StandardisedColumns(z, rows: n, cols: l)
             t1 = DispatchTime.now().uptimeNanoseconds
-            best = Correlation.maxAbs(Correlation.matrix(zs, vs))
+            best = Correlation.strongest(Correlation.matrix(zs, vs))
             t2 = DispatchTime.now().uptimeNanoseconds
             null = PermutationNull.compute(features: zs, variables: vs, experimentIDs: ids, permutations: perms, rng: &rng)
         }

@@ -84,10 +84,10 @@ public struct ExperimentCorrelationSums {
 }
 
 public enum Bootstrap {
-    /// Percentile CIs for max |r| over features, per variable. `estimate` is the full-data value.
-    public static func maxAbsCorrelation(_ sums: ExperimentCorrelationSums, resamples: Int = 1000, level: Double = 0.95,
-                                         rng: inout SeededRNG) -> [BootstrapCI] {
-        statistic(sums, resamples: resamples, level: level, rng: &rng) { r, _, _ in abs(r) } reduce: { $0.max() ?? 0 }
+    /// Percentile CIs for the max over features of `sign.score(r)`, per variable. `estimate` is the full-data value.
+    public static func maxCorrelation(_ sums: ExperimentCorrelationSums, resamples: Int = 1000, level: Double = 0.95,
+                                      sign: CorrelationSign = .absolute, rng: inout SeededRNG) -> [BootstrapCI] {
+        statistic(sums, resamples: resamples, level: level, rng: &rng) { r, _, _ in sign.score(r) } reduce: { $0.max() ?? 0 }
     }
 
     /// Percentile CIs for the signed r of one fixed feature per variable (e.g. the held-out selection).

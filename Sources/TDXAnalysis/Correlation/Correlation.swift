@@ -2,7 +2,7 @@ import TDXNumerics
 
 /// The strongest correlate of one variable among many features (latents or raw dimensions).
 public struct MaxCorrelation: Sendable, Equatable, Codable {
-    /// Feature index with the largest |r|.
+    /// Feature index with the largest score (|r| unless a sign is chosen).
     public var index: Int
     /// Its signed r.
     public var r: Float
@@ -48,21 +48,24 @@ public enum Correlation {
                StandardisedColumns(variables, rows: n, cols: p, selecting: rows, method: method))
     }
 
-    /// For each variable (column of r), the feature with the largest |r| (first one on ties).
-    public static func maxAbs(_ r: Tensor) -> [MaxCorrelation] {
+    /// For each variable (column of r), the feature with the largest `sign.score(r)` (first one on ties).
+    public static func strongest(_ r: Tensor, sign: CorrelationSign = .absolute) -> [MaxCorrelation] {
         let (l, p) = (r.shape[0], r.shape[1])
         return (0..<p).map { j in
             var best = MaxCorrelation(index: 0, r: l > 0 ? r.data[j] : 0)
-            for f in 1..<max(l, 1) where abs(r.data[f * p + j]) > best.absR { best = MaxCorrelation(index: f, r: r.data[f * p + j]) }
+            for f in 1..<max(l, 1) where sign.score(r.data[f * p + j]) > sign.score(best.r) {
+                best = MaxCorrelation(index: f, r: r.data[f * p + j])
+            }
             return best
         }
     }
 
-    /// Picks each variable's max-|r| feature on `trainRows` and reports that feature's r on `testRows`.
+    /// Picks each variable's strongest feature on `trainRows` and reports that feature's r on `testRows`.
     public static func heldOut(features: [Float], variables: [Float], samples n: Int, featureCount l: Int, variableCount p: Int,
-                               trainRows: [Int], testRows: [Int], method: CorrelationMethod = .pearson) -> [HeldOutSelection] {
-        let train = maxAbs(matrix(features: features, variables: variables, samples: n, featureCount: l, variableCount: p,
-                                  rows: trainRows, method: method))
+                               trainRows: [Int], testRows: [Int], method: CorrelationMethod = .pearson,
+                               sign: CorrelationSign = .absolute) -> [HeldOutSelection] {
+        let train = strongest(matrix(features: features, variables: variables, samples: n, featureCount: l, variableCount: p,
+                                     rows: trainRows, method: method), sign: sign)
         // Only the chosen features are needed on the test rows.
         let chosen = train.map(\.index)
         var sub = [Float](repeating: 0, count: n * chosen.count)

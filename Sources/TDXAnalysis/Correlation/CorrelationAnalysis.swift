@@ -12,23 +12,27 @@ public struct CorrelationOptions: Sendable, Equatable, Codable {
     public var testExperiments: [Int]
     /// Pearson on features with at most this fraction of non-zeros uses the sparse kernel.
     public var sparseDensity: Double
+    /// What the max over features maximises: |r|, r or −r.
+    public var sign: CorrelationSign
 
     public init(method: CorrelationMethod = .pearson, permutations: Int = 1000, bootstrapResamples: Int = 1000,
-                confidenceLevel: Double = 0.95, testExperiments: [Int] = [], sparseDensity: Double = 0.05) {
+                confidenceLevel: Double = 0.95, testExperiments: [Int] = [], sparseDensity: Double = 0.05,
+                sign: CorrelationSign = .absolute) {
         self.method = method; self.permutations = permutations; self.bootstrapResamples = bootstrapResamples
         self.confidenceLevel = confidenceLevel; self.testExperiments = testExperiments; self.sparseDensity = sparseDensity
+        self.sign = sign
     }
 }
 
 /// One block's result, one entry per variable.
 public struct CorrelationSummary: Sendable, Equatable, Codable {
-    /// Max-|r| feature and its signed r on all samples.
+    /// The strongest feature (by `options.sign`) and its signed r on all samples.
     public var best: [MaxCorrelation]
     /// Picked on training experiments, reported on `testExperiments`; nil when none are held out.
     public var heldOut: [HeldOutSelection]?
-    /// 95th percentile of max |r| under within-experiment shuffles; nil when skipped.
+    /// 95th percentile of the max score under within-experiment shuffles; nil when skipped.
     public var null95: [Float]?
-    /// Bootstrap CI of max |r| over experiments; nil when skipped.
+    /// Bootstrap CI of the max score over experiments; nil when skipped.
     public var confidence: [BootstrapCI]?
 }
 
@@ -47,25 +51,25 @@ public enum CorrelationAnalysis {
         var dense: StandardisedColumns?
         if sparse {
             let zs = SparseFeatures(features, rows: n, cols: l)
-            summary.best = Correlation.maxAbs(Correlation.matrix(zs, vs))
+            summary.best = Correlation.strongest(Correlation.matrix(zs, vs), sign: options.sign)
             if options.permutations > 0 {
                 summary.null95 = PermutationNull.compute(features: zs, variables: vs, experimentIDs: experimentIDs,
-                                                         permutations: options.permutations, rng: &rng).percentile95
+                                                         permutations: options.permutations, rng: &rng, sign: options.sign).percentile95
             }
         } else {
             let zs = StandardisedColumns(features, rows: n, cols: l, method: options.method)
-            summary.best = Correlation.maxAbs(Correlation.matrix(zs, vs))
+            summary.best = Correlation.strongest(Correlation.matrix(zs, vs), sign: options.sign)
             if options.permutations > 0 {
                 summary.null95 = PermutationNull.compute(features: zs, variables: vs, experimentIDs: experimentIDs,
-                                                         permutations: options.permutations, rng: &rng).percentile95
+                                                         permutations: options.permutations, rng: &rng, sign: options.sign).percentile95
             }
             dense = zs
         }
         if options.bootstrapResamples > 0 {
             let zs = dense ?? StandardisedColumns(features, rows: n, cols: l, method: options.method)
             let sums = ExperimentCorrelationSums(features: zs, variables: vs, experimentIDs: experimentIDs)
-            summary.confidence = Bootstrap.maxAbsCorrelation(sums, resamples: options.bootstrapResamples,
-                                                             level: options.confidenceLevel, rng: &rng)
+            summary.confidence = Bootstrap.maxCorrelation(sums, resamples: options.bootstrapResamples,
+                                                          level: options.confidenceLevel, sign: options.sign, rng: &rng)
         }
         if !options.testExperiments.isEmpty {
             let held = Set(options.testExperiments)
@@ -73,7 +77,8 @@ public enum CorrelationAnalysis {
             let train = (0..<n).filter { !held.contains(experimentIDs[$0]) }
             if !test.isEmpty && !train.isEmpty {
                 summary.heldOut = Correlation.heldOut(features: features, variables: variables, samples: n, featureCount: l,
-                                                      variableCount: p, trainRows: train, testRows: test, method: options.method)
+                                                      variableCount: p, trainRows: train, testRows: test, method: options.method,
+                                                      sign: options.sign)
             }
         }
         return summary

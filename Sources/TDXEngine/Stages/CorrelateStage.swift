@@ -22,10 +22,13 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     public var variable: String
     public var samples: Int
     public var experiments: Int
-    /// max |r| over latents, the latent reaching it and its signed r.
+    /// The strongest latent (largest |r|, or by `sign`), its |r| and its signed r.
     public var maxAbsR: Double
     public var bestLatent: Int
     public var bestR: Double
+    /// `correlate.sign` when not `abs`: the best latent, the neurons' best, the null, the bootstrap and the
+    /// held-out selection all maximise r (`positive`) or −r (`negative`) instead of |r|.
+    public var sign: String?
     /// Control: the latent with the lowest |r| among latents active on at least one row of the block.
     public var controlLatent: Int?
     public var controlR: Double?
@@ -36,7 +39,8 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     public var heldOut: HeldOut?
     /// Columns regressed out of the variable before correlating (`correlate.partial`); nil when none.
     public var partialOut: [String]?
-    /// 95th percentile of max |r| over latents when the variable is shuffled within experiments.
+    /// 95th percentile of the max over latents of |r| (or r, −r by `sign`) when the variable is shuffled within
+    /// experiments.
     public var null95: Double?
     public var permutations: Int
     /// Percentile bootstrap CI (resampling experiments) of the best latent's signed r.
@@ -45,6 +49,12 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     /// Blob holding r of every latent [d_sae], and of every residual dimension [d_model] when computed.
     public var rBlob: String
     public var neuronRBlob: String?
+
+    public var correlationSign: CorrelationSign { sign.flatMap(CorrelationSign.init(rawValue:)) ?? .absolute }
+    /// What the selection maximised for the best latent: |r|, r or −r (the scale of `null95`).
+    public var strength: Double { correlationSign.score(bestR) }
+    /// The same for the best residual dimension.
+    public var neuronStrength: Double? { neuronR.map(correlationSign.score) }
 }
 
 /// The output of `correlate[L]` (blob `correlations`).
@@ -113,6 +123,7 @@ struct CorrelateStage: StageBody {
         options.permutations = p["null"]?.head == "permutation" ? (p["null"]?.arguments.first?.intValue ?? 1000) : 0
         options.resamples = p.int("bootstrap", 1000)
         options.neurons = p.bool("neurons", true)
+        options.sign = CorrelationSign(rawValue: p.symbol("sign", "abs")) ?? .absolute
         if p.bool("held_out", true) {
             let m = try ctx.saeMetrics(saeID)
             if !m.testExperiments.isEmpty { options.testExperiments = Set(m.testExperiments) }
@@ -201,6 +212,7 @@ enum CorrelationCore {
         var testExperiments: Set<Int>?
         /// Pearson on latents with at most this fraction of non-zeros uses the sparse kernel.
         var sparseDensity = 0.05
+        var sign = CorrelationSign.absolute
     }
     struct Column {
         var name: String
@@ -243,15 +255,16 @@ enum CorrelationCore {
             let sparseZ = sparse ? SparseFeatures(hs, rows: n, cols: s) : nil
             let denseZ = sparse ? nil : StandardisedColumns(hs, rows: n, cols: s, method: options.method)
             let r = sparseZ.map { Correlation.matrix($0, vs) } ?? Correlation.matrix(denseZ!, vs)
-            let best = Correlation.maxAbs(r)
+            let best = Correlation.strongest(r, sign: options.sign)
 
             var null95: [Float]?
             if options.permutations > 0 {
                 var rng = SeededRNG(seed: seed, stream: "null.\(g)")
                 let null = sparseZ.map {
-                    PermutationNull.compute(features: $0, variables: vs, experimentIDs: exps, permutations: options.permutations, rng: &rng)
+                    PermutationNull.compute(features: $0, variables: vs, experimentIDs: exps, permutations: options.permutations, rng: &rng,
+                                            sign: options.sign)
                 } ?? PermutationNull.compute(features: denseZ!, variables: vs, experimentIDs: exps,
-                                             permutations: options.permutations, rng: &rng)
+                                             permutations: options.permutations, rng: &rng, sign: options.sign)
                 null95 = null.percentile95
             }
             var ci: [BootstrapCI]?
@@ -269,7 +282,7 @@ enum CorrelationCore {
                 let testRows = (0..<n).filter { test.contains(exps[$0]) }, trainRows = (0..<n).filter { !test.contains(exps[$0]) }
                 if testRows.count >= 3 && trainRows.count >= 3 {
                     heldOut = Correlation.heldOut(features: hs, variables: values, samples: n, featureCount: s, variableCount: p,
-                                                  trainRows: trainRows, testRows: testRows, method: options.method)
+                                                  trainRows: trainRows, testRows: testRows, method: options.method, sign: options.sign)
                 }
             }
             var neuronR: Tensor?
@@ -277,7 +290,7 @@ enum CorrelationCore {
                 let xs = StandardisedColumns(gather(x, cols: d, rows: rows), rows: n, cols: d, method: options.method)
                 neuronR = Correlation.matrix(xs, vs)
             }
-            let neuronBest = neuronR.map(Correlation.maxAbs)
+            let neuronBest = neuronR.map { Correlation.strongest($0, sign: options.sign) }
             let testCount = options.testExperiments.map { t in exps.filter { t.contains($0) }.count } ?? 0
 
             for (j, col) in members.enumerated() {
@@ -289,6 +302,7 @@ enum CorrelationCore {
                     variable: dot < col.name.endIndex ? String(col.name[col.name.index(after: dot)...]) : col.name,
                     samples: n, experiments: Set(exps).count,
                     maxAbsR: Double(best[j].absR), bestLatent: best[j].index, bestR: Double(best[j].r),
+                    sign: options.sign == .absolute ? nil : options.sign.rawValue,
                     controlLatent: control, controlR: control.map { Double(rj[$0]) },
                     neuronMaxAbsR: neuronBest.map { Double($0[j].absR) }, bestNeuron: neuronBest?[j].index,
                     neuronR: neuronBest.map { Double($0[j].r) },

@@ -97,7 +97,7 @@ struct GeometryStage: StageBody {
         let rollout = try RolloutData.decode(try ctx.inputString("rollout", "rollout"))
         guard rollout.experiments.contains(where: { $0.walk != nil }) else { throw fail("geometry needs the graph task's walks") }
 
-        // The block: a number, or the peak of a variable's max-|r| curve over the correlate stages.
+        // The block: a number, or the peak of a variable's max-|r| (or `correlate.sign`'s) curve over the correlate stages.
         let layerValue = p["layer"] ?? .call("peak", [.symbol("sr_td_error")])
         let layer: Int
         var peakR: Double?
@@ -108,7 +108,7 @@ struct GeometryStage: StageBody {
             var best: (layer: Int, r: Double)?
             for id in ctx.inputs(of: .correlate) {
                 let c = try ctx.correlations(id)
-                for v in c.variables where v.variable == variable && v.maxAbsR > (best?.r ?? -1) { best = (c.layer, v.maxAbsR) }
+                for v in c.variables where v.variable == variable && v.strength > (best?.r ?? -.infinity) { best = (c.layer, v.strength) }
             }
             guard let best else { throw fail("no correlate stage measured `\(variable)`, so peak(\(variable)) has no layer") }
             layer = best.layer; peakR = best.r

@@ -1,3 +1,4 @@
+import TDXAnalysis
 import TDXCore
 import TDXLang
 
@@ -17,7 +18,7 @@ extension [InterventionTarget] {
 }
 
 extension InterveneStage {
-    /// The |r| of `latent = above(variable, r)`; nil for other selections.
+    /// The |r| (or r, −r by `correlate.sign`) of `latent = above(variable, r)`; nil for other selections.
     static func threshold(_ p: Params) -> Double? {
         p["latent"]?.head == "above" ? p["latent"]?.arguments.dropFirst().first?.doubleValue : nil
     }
@@ -26,6 +27,8 @@ extension InterveneStage {
     /// or `top(v, n)`: the n latents with the highest |r| over the blocks `layer` names (one block, `all`, a
     /// range or a list), or `above(v, r)`: every latent there whose |r| reaches r, highest first. Each edited
     /// latent gets its own control in its block: the block's lowest-|r| active latent first, then the next lowest with r ≠ 0 (constant latents have r = 0 exactly), never an edited one;
+    /// "highest |r|" reads "highest r" or "most negative r" under `correlate.sign`, whose choice the
+    /// correlations carry;
     /// a missing control is an error rather than a control condition that edits fewer latents.
     static func targets(_ p: Params, variable: String, agent: String?, correlations: [Int: CorrelationResult],
                         ctx: StageContext) throws -> [InterventionTarget] {
@@ -33,12 +36,13 @@ extension InterveneStage {
         let wantsControl = p.symbol("control") != "none"
         let threshold = Self.threshold(p)
         let count = p["latent"]?.head == "top" ? (p["latent"]?.arguments.dropFirst().first?.intValue ?? 1) : 1
+        let sign = correlations.values.lazy.compactMap { $0.variable(variable, agent: agent) }.first?.correlationSign ?? .absolute
         let pool: [Int]
         if let l = p["layer"]?.intValue {
             pool = [l]
         } else if p["layer"]?.head == "peak" || p["layer"] == nil {
             guard let best = correlations.keys.filter({ entry($0) != nil }).max(by: { a, b in
-                (entry(a)!.maxAbsR, -a) < (entry(b)!.maxAbsR, -b)
+                (entry(a)!.strength, -a) < (entry(b)!.strength, -b)
             }) else { throw InterveneError.noCorrelations(variable) }
             pool = [best]
         } else {
@@ -59,15 +63,16 @@ extension InterveneStage {
         }
         var r: [Int: [Float]] = [:]
         for b in pool { r[b] = try ctx.inputFloats("correlate[\(b)]", entry(b)!.rBlob) }
-        // Highest |r| first; ties by block, then latent, so the choice does not depend on dictionary order.
+        // Highest score (|r|, r or −r) first; ties by block, then latent, so the choice does not depend on dictionary order.
         // Constant latents (r = 0 exactly) are never picked: editing them changes nothing.
         let ranked = pool.flatMap { b in r[b]!.indices.filter { r[b]![$0] != 0 && r[b]![$0].isFinite }.map { (block: b, latent: $0, r: r[b]![$0]) } }
-            .sorted { (abs($0.r), -$0.block, -$0.latent) > (abs($1.r), -$1.block, -$1.latent) }
+            .sorted { (sign.score($0.r), -$0.block, -$0.latent) > (sign.score($1.r), -$1.block, -$1.latent) }
         let picked: [(block: Int, latent: Int, r: Float)]
         if let threshold {
-            picked = ranked.filter { Double(abs($0.r)) >= threshold }
+            picked = ranked.filter { Double(sign.score($0.r)) >= threshold }
             guard !picked.isEmpty else {
-                throw InterveneError.noneAbove(variable, threshold: threshold, best: ranked.first.map { (Double(abs($0.r)), $0.block) })
+                throw InterveneError.noneAbove(variable, threshold: threshold, best: ranked.first.map { (Double(sign.score($0.r)), $0.block) },
+                                               sign: sign)
             }
         } else {
             picked = Array(ranked.prefix(count))

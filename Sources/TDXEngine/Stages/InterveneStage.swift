@@ -103,7 +103,7 @@ struct InterveneStage: StageBody {
             } else if experiments.count == intact.experiments.count && vc.partialOut == nil {
                 // Exactly what the correlate stages measured (same rows, same SAEs; the re-runs' r is not partial).
                 downstream["intact"] = Dictionary(uniqueKeysWithValues: later.compactMap { b in
-                    correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.maxAbsR) }
+                    correlations[b]?.variable(vc.variable, agent: vc.agent).map { (String(b), $0.strength) }
                 })
             } else if let rowsJSON = try? ctx.inputString("rollout", CapturedActivations.rowsBlob) {
                 // Only some experiments were re-run: intact is measured on the same experiments, from the
@@ -111,12 +111,12 @@ struct InterveneStage: StageBody {
                 let recorded = CapturedActivations(blocks: later, rows: try ActivationRows.decode(rowsJSON),
                                                    x: try later.map { try ctx.inputFloats("rollout", CapturedActivations.blob(block: $0)) })
                 downstream["intact"] = try laterCorrelations(conditions[0].1, captured: recorded, blocks: later, column: column,
-                                                             agent: agentConfig, fits: fits, ctx: ctx)
+                                                             agent: agentConfig, fits: fits, sign: vc.correlationSign, ctx: ctx)
             }
             for (label, data) in conditions where downstream[label] == nil {
                 guard let rec = captured[label] else { continue }
                 downstream[label] = try laterCorrelations(data, captured: rec, blocks: later, column: column, agent: agentConfig,
-                                                          fits: fits, ctx: ctx)
+                                                          fits: fits, sign: vc.correlationSign, ctx: ctx)
             }
         }
         // Q-learning consistency uses the behaviour fit, when there is one.
@@ -158,7 +158,7 @@ struct InterveneStage: StageBody {
             mode: replay ? "replay" : nil, threshold: threshold,
             largest: largest.isEmpty ? nil : Dictionary(uniqueKeysWithValues: targets.flatMap { t in
                 ([t.latent] + (t.control.map { [$0] } ?? [])).map { ("\(t.block).\($0)", Double(largest[t.block]![$0])) }
-            }))
+            }), sign: vc.sign)
         var out = StageOutput()
         out.json("intervention", try result.encoded())
         for (label, data) in conditions.dropFirst() { out.json("rollout.\(label)", try data.encoded()) }
@@ -212,10 +212,10 @@ struct InterveneStage: StageBody {
         }
     }
 
-    /// Max |r| over SAE latents between each later block's representation (recorded with the edit active)
-    /// and the agent's variable computed along these trajectories.
+    /// Max |r| (or r, −r by `sign`) over SAE latents between each later block's representation (recorded with
+    /// the edit active) and the agent's variable computed along these trajectories.
     func laterCorrelations(_ data: RolloutData, captured: CapturedActivations, blocks: [Int], column: String,
-                           agent: Params, fits: BehaviourReport?, ctx: StageContext) throws -> [String: Double] {
+                           agent: Params, fits: BehaviourReport?, sign: CorrelationSign, ctx: StageContext) throws -> [String: Double] {
         struct Row: Hashable { var experiment: Int; var event: Int }
         var value: [Row: Float] = [:]
         for rec in data.experiments {
@@ -235,7 +235,7 @@ struct InterveneStage: StageBody {
             let sae = try ctx.sae("sae[\(block)]")
             let h = sae.encode(x, rows: ys.count)
             let r = Correlation.matrix(features: h, variables: ys, samples: ys.count, featureCount: sae.dSAE, variableCount: 1)
-            out[String(block)] = Double(Correlation.maxAbs(r).first?.absR ?? .nan)
+            out[String(block)] = Double(Correlation.strongest(r, sign: sign).first.map { sign.score($0.r) } ?? .nan)
         }
         return out
     }
@@ -260,7 +260,7 @@ enum InterveneError: UserError {
     case noCorrelationsInBlocks(String, [Int])
     case tooFewLatents(String, wanted: Int, found: Int)
     case noControlLeft(block: Int)
-    case noneAbove(String, threshold: Double, best: (r: Double, block: Int)?)
+    case noneAbove(String, threshold: Double, best: (r: Double, block: Int)?, sign: CorrelationSign = .absolute)
     case replayMissing(Int)
     case replayDiverged(Int)
     var message: String {
@@ -270,8 +270,8 @@ enum InterveneError: UserError {
             "none of the blocks `layer` names (\(blocks.map(String.init).joined(separator: ", "))) has correlations with `\(v)`"
         case .noControlLeft(let b): "block \(b) has no active latent left to serve as a control for every latent edited there"
         case .tooFewLatents(let v, let wanted, let found): "`top(\(v), \(wanted))` asks for \(wanted) latents but the blocks have \(found) whose r with `\(v)` is not zero"
-        case .noneAbove(let v, let t, let best):
-            "no latent in the blocks of `layer` has |r| ≥ \(NumberFormat.format(t)) with `\(v)`"
+        case .noneAbove(let v, let t, let best, let sign):
+            "no latent in the blocks of `layer` has \(sign.label) ≥ \(NumberFormat.format(t)) with `\(v)`"
                 + (best.map { " (the highest is \(NumberFormat.format($0.r)), at block \($0.block))" } ?? "")
         case .replayMissing(let e): "experiment \(e) is not in the intact rollout, so it cannot be replayed"
         case .replayDiverged(let e): "replaying experiment \(e) with the intact run's choices did not write the intact run's transcript"
@@ -283,7 +283,7 @@ enum InterveneError: UserError {
         case .noCorrelationsInBlocks: "record and correlate those blocks (`activations { layers = ... }`), or name blocks that are"
         case .tooFewLatents: "ask for fewer latents, or name more blocks in `layer`"
         case .noControlLeft: "ask for fewer latents, name more blocks in `layer`, or set `control = none`"
-        case .noneAbove(let v, _, _): "lower the threshold, name more blocks in `layer`, or edit a fixed number with `top(\(v), n)`"
+        case .noneAbove(let v, _, _, _): "lower the threshold, name more blocks in `layer`, or edit a fixed number with `top(\(v), n)`"
         case .replayMissing, .replayDiverged:
             "the cached rollout was written by another version of the task; recompute it with `tdx run <spec> --force rollout`"
         }

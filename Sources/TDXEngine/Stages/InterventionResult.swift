@@ -1,3 +1,4 @@
+import TDXAnalysis
 import Foundation
 import TDXCore
 import TDXRL
@@ -54,9 +55,12 @@ public struct InterventionResult: Codable, Sendable {
     /// `clamp_max(f)`: the largest activation of each edited latent (the latent, then the control), by
     /// "block.latent".
     public var largest: [String: Double]? = nil
+    /// `correlate.sign` when not `abs`: latents were ranked, and later blocks measured, by r or −r.
+    public var sign: String? = nil
 
     /// The blocks the edits touch, shallowest first.
     public var editedBlocks: [Int] { targets?.blocks ?? [layer] }
+    public var correlationSign: CorrelationSign { sign.flatMap(CorrelationSign.init(rawValue:)) ?? .absolute }
     /// "block 12" or "blocks 12, 20" for titles.
     var blocksText: String {
         editedBlocks.count == 1 ? "block \(layer)" : "blocks " + editedBlocks.map(String.init).joined(separator: ", ")

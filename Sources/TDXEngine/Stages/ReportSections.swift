@@ -31,18 +31,26 @@ struct CorrelationSection {
         guard !results.isEmpty else { return }
         let byLayer = results.sorted { $0.layer < $1.layer }
         let names = Array(Set(byLayer.flatMap { $0.variables.map(\.name) })).sorted()
+        // `correlate.sign`: what every max here maximises (|r| unless set).
+        let sign = byLayer.first?.variables.first?.correlationSign ?? .absolute
+        let score = "max \(sign.label)", Score = "Max \(sign.label)"
+        let largest = switch sign {
+        case .absolute: "the largest |r|"
+        case .positive: "the largest r (`correlate.sign = positive`)"
+        case .negative: "the most negative r (`correlate.sign = negative`; plotted as −r)"
+        }
         r.md.heading("Latent–variable correlations")
-        r.md.paragraph("For every block, the largest |r| between one SAE latent and the variable over all recorded positions; "
+        r.md.paragraph("For every block, \(largest) between one SAE latent and the variable over all recorded positions; "
             + "smoothed with a Gaussian of σ = \(NumberFormat.format(sigma)) blocks as in the paper's figures (raw values kept). "
-            + "The band is the 95th percentile of max |r| when the variable is shuffled within each experiment; the dotted "
+            + "The band is the 95th percentile of \(score) when the variable is shuffled within each experiment; the dotted "
             + "line is the best single raw residual dimension. Paper (Llama 3 70B): TD error r ≈ 0.58 at block 34 of 80.")
-        var t = ReportTable(columns: ["variable", "block", "max |r|", "smoothed", "signed r", "latent", "null 95 %",
-                                      "neurons max |r|", "held-out r", "CI low", "CI high", "samples"])
+        var t = ReportTable(columns: ["variable", "block", score, "smoothed", "signed r", "latent", "null 95 %",
+                                      "neurons \(score)", "held-out r", "CI low", "CI high", "samples"])
         for name in names {
             let rows = byLayer.compactMap { c in c.variables.first { $0.name == name }.map { (c.layer, $0) } }
             guard !rows.isEmpty else { continue }
             let x = rows.map { Double($0.0) }
-            let raw = rows.map(\.1.maxAbsR)
+            let raw = rows.map(\.1.strength)
             let smooth = sigma > 0 ? GaussianSmoothing.filter1d(raw, sigma: sigma) : raw
             var series: [LinePlot.Series] = [
                 .init("SAE latents (raw)", x: x, y: raw, band: rows.allSatisfy { $0.1.null95 != nil }
@@ -50,21 +58,21 @@ struct CorrelationSection {
                       markers: true),
                 .init("SAE latents (smoothed σ=\(NumberFormat.format(sigma)))", x: x, y: smooth, style: .dashed),
             ]
-            if rows.contains(where: { $0.1.neuronMaxAbsR != nil }) {
-                series.append(.init("raw neurons", x: x, y: rows.map { $0.1.neuronMaxAbsR ?? .nan }, style: .dotted, color: 6))
+            if rows.contains(where: { $0.1.neuronStrength != nil }) {
+                series.append(.init("raw neurons", x: x, y: rows.map { $0.1.neuronStrength ?? .nan }, style: .dotted, color: 6))
             }
             let file = "max_r_" + name.replacingOccurrences(of: ".", with: "_") + ".svg"
-            r.figure(file, LinePlot(title: "Max |r| with \(name) per block", xLabel: "block", yLabel: "max |r|", series: series,
+            r.figure(file, LinePlot(title: "\(Score) with \(name) per block", xLabel: "block", yLabel: score, series: series,
                                     yRange: 0...max(0.2, (raw + smooth).filter(\.isFinite).max() ?? 0.2)),
-                     alt: "Max |r| with \(name) per block")
+                     alt: "\(Score) with \(name) per block")
             let peak = rows.indices.max { smooth[$0] < smooth[$1] } ?? 0
             let partial = rows.first?.1.partialOut.map { " Partial r: \($0.joined(separator: ", ")) regressed out first." } ?? ""
-            r.md.paragraph("**\(name)**: peak smoothed max |r| \(NumberFormat.format(smooth[peak])) at block \(rows[peak].0) "
+            r.md.paragraph("**\(name)**: peak smoothed \(score) \(NumberFormat.format(smooth[peak])) at block \(rows[peak].0) "
                 + "(raw \(NumberFormat.format(raw[peak])), latent \(rows[peak].1.bestLatent), signed r \(NumberFormat.format(rows[peak].1.bestR)))."
                 + partial)
             for (i, (layer, v)) in rows.enumerated() {
-                t.append([.text(name), .int(layer), .number(v.maxAbsR), .number(smooth[i]), .number(v.bestR), .int(v.bestLatent),
-                          .number(v.null95 ?? .nan), .number(v.neuronMaxAbsR ?? .nan), .number(v.heldOut?.testR ?? .nan),
+                t.append([.text(name), .int(layer), .number(v.strength), .number(smooth[i]), .number(v.bestR), .int(v.bestLatent),
+                          .number(v.null95 ?? .nan), .number(v.neuronStrength ?? .nan), .number(v.heldOut?.testR ?? .nan),
                           .number(v.bootstrap?.lower ?? .nan), .number(v.bootstrap?.upper ?? .nan), .int(v.samples)])
             }
         }
@@ -105,7 +113,8 @@ struct InterventionSection {
                     "latent \(t.latent) at block \(t.block) (r = \(NumberFormat.format(t.r)); control "
                         + (t.control.map { "\($0), r = " + NumberFormat.format(t.controlR ?? .nan) } ?? "none") + ")"
                 }
-                let which = res.threshold.map { "with |r| ≥ \(NumberFormat.format($0))" } ?? "with the highest |r|"
+                let score = res.correlationSign.label
+                let which = res.threshold.map { "with \(score) ≥ \(NumberFormat.format($0))" } ?? "with the highest \(score)"
                 r.md.paragraph("**\(res.name)**: \(res.edit) of the \(targets.count) latent\(targets.count == 1 ? "" : "s") \(which) with \(res.variable), "
                     + "each edited at its block, at \(res.positions) positions: \(each.joined(separator: ", ")); "
                     + "the control condition edits the controls instead; \(res.experiments.count) experiments.")
@@ -165,15 +174,16 @@ struct InterventionSection {
     /// Later blocks' max |r| with the variable under each condition (the paper's "reduces the alignment of
     /// subsequent representations", §7), each computed along that condition's own trajectories.
     func downstream(_ r: inout ReportDraft) {
-        var t = ReportTable(columns: ["intervention", "condition", "block", "max |r|"])
+        let score = "max " + (results.first?.correlationSign ?? .absolute).label
+        var t = ReportTable(columns: ["intervention", "condition", "block", score])
         for res in results where res.conditions.contains(where: { !($0.downstream ?? [:]).isEmpty }) {
             let blocks = Array(Set(res.conditions.flatMap { ($0.downstream ?? [:]).keys.compactMap(Int.init) })).sorted()
             let series = res.conditions.map { c in
                 LinePlot.Series(c.name, x: blocks.map(Double.init), y: blocks.map { c.downstream?[String($0)] ?? .nan }, markers: true)
             }
-            r.md.paragraph("Max |r| with \(res.variable) in the blocks after block \(res.editedBlocks.last ?? res.layer), per condition:")
-            r.figure("downstream_\(res.name).svg", LinePlot(title: "\(res.name): later blocks' max |r| with \(res.variable)",
-                                                            xLabel: "block", yLabel: "max |r|", series: series, yRange: 0...1),
+            r.md.paragraph("M\(score.dropFirst()) with \(res.variable) in the blocks after block \(res.editedBlocks.last ?? res.layer), per condition:")
+            r.figure("downstream_\(res.name).svg", LinePlot(title: "\(res.name): later blocks' \(score) with \(res.variable)",
+                                                            xLabel: "block", yLabel: score, series: series, yRange: 0...1),
                      alt: "Later-block correlations per condition")
             for c in res.conditions { for b in blocks { t.append([.text(res.name), .text(c.name), .int(b), .number(c.downstream?[String(b)] ?? .nan)]) } }
         }

@@ -275,6 +275,11 @@ extension Schema {
                 Param("partial", .list(.variable), .list([]),
                       "Variables regressed out of each correlated variable first (partial r over the rows where all are defined; a control defined on none of a variable's rows is not used for it), e.g. `[reward]` for what a latent tracks of the TD error beyond the reward shown, §9.7.",
                       sweepable: false, elided: true),
+                Param("sign", .choice([Variant("abs", doc: "the largest |r|, either sign"), Variant("positive", doc: "the largest r"),
+                                       Variant("negative", doc: "the most negative r")]),
+                      .symbol("abs"),
+                      "Which correlate is strongest (§9.7: a latent can carry −δ): the best latent, the neurons' best, the permutation null, the bootstrap, the held-out selection and the latents interventions pick by `top` and `above` all maximise |r|, r or −r. The control stays the lowest |r|.",
+                      sweepable: false, elided: true),
             ]),
 
         BlockSchema(
