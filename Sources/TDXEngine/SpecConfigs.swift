@@ -11,6 +11,7 @@ public enum SpecConfigs {
         c.randomEpisodes = p.int("random_episodes", c.randomEpisodes)
         if let t = p["transitions"], t.head == "common", let prob = t.arguments.first?.doubleValue { c.transitions = .common(prob) }
         c.rewards = p.symbol("rewards") == "drifting" ? .drifting : .stationary
+        c.rewardValues = TwoStepRewardValues(rawValue: p.symbol("reward_values", "auto")) ?? .auto
         c.rewardMeanLow = p.double("reward_mean_low", c.rewardMeanLow)
         c.rewardMeanHigh = p.double("reward_mean_high", c.rewardMeanHigh)
         c.rewardNoise = p.double("reward_noise", c.rewardNoise)

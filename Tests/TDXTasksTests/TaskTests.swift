@@ -64,6 +64,35 @@ final class TwoStepTests: XCTestCase {
                        TwoStep.play(config, experiment: 4, seed: 9, policy: &b).optionValues)
     }
 
+    /// `reward_values` apart from the scheme: `auto` keeps the old pairs draw for draw; stationary binary rewards
+    /// are 0/1 with fixed probabilities; drifting points are whole points whose means walk within their range.
+    func testRewardValuesApartFromTheScheme() {
+        func play(_ scheme: TwoStepRewardScheme, _ values: TwoStepRewardValues, episodes: Int = 200) -> (TwoStepExperiment, [Double]) {
+            var c = TwoStepConfig()
+            c.rewards = scheme; c.rewardValues = values; c.episodes = episodes
+            var env = TwoStepEnvironment(config: c, experiment: 3, seed: 11)
+            var p = RandomPolicy(), rng = SeededRNG(seed: 2)
+            _ = Rollout.run(&env, policy: &p, rng: &rng)
+            var q = RandomPolicy()
+            return (TwoStep.play(c, experiment: 3, seed: 11, policy: &q), env.optionValues)
+        }
+        XCTAssertEqual(play(.stationary, .auto).0.transcript.text, play(.stationary, .points).0.transcript.text)
+        XCTAssertEqual(play(.drifting, .auto).0.transcript.text, play(.drifting, .binary).0.transcript.text)
+
+        let (binary, end) = play(.stationary, .binary)
+        XCTAssertEqual(Set(binary.returns), [0, 1])
+        XCTAssertEqual(end, binary.optionValues, "stationary probabilities do not move")
+        XCTAssertTrue(end.allSatisfy { (0.25...0.75).contains($0) })
+
+        let (points, moved) = play(.drifting, .points)
+        XCTAssertTrue(points.returns.allSatisfy { $0 == $0.rounded() && (0...10).contains($0) })
+        XCTAssertGreaterThan(Set(points.returns).count, 2)
+        XCTAssertNotEqual(moved, points.optionValues, "drifting means move")
+        XCTAssertTrue(moved.allSatisfy { (2...8).contains($0) })
+        // Steps of sd 0.025 × 10 points per episode: over 200 episodes a mean travels well past one point.
+        XCTAssertGreaterThan(zip(moved, points.optionValues).map { abs($0 - $1) }.max()!, 0.5)
+    }
+
     func testMaxEpisodeCopierRepeatsBestEpisode() {
         var c = MaxEpisodeCopier()
         var rng = SeededRNG(seed: 1)

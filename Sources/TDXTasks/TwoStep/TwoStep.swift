@@ -8,7 +8,8 @@ public struct TwoStepEnvironment: Environment {
     public let config: TwoStepConfig
     public let experiment: Int
     public private(set) var transcript = Transcript()
-    /// Stationary: the 4 option means (index (state − 1)·2 + action); drifting: the current probabilities.
+    /// The 4 option means (points) or reward probabilities (binary), index (state − 1)·2 + action; current
+    /// ones when drifting.
     public private(set) var optionValues: [Double]
     /// Points obtained in each finished episode.
     public private(set) var returns: [Double] = []
@@ -23,8 +24,7 @@ public struct TwoStepEnvironment: Environment {
         self.config = config
         self.experiment = experiment
         taskRNG = SeededRNG(seed: seed, stream: "two_step/experiment/\(experiment)")
-        let (lo, hi) = config.rewards == .stationary ? (config.rewardMeanLow, config.rewardMeanHigh)
-                                                      : (config.driftLow, config.driftHigh)
+        let (lo, hi) = config.binaryRewards ? (config.driftLow, config.driftHigh) : (config.rewardMeanLow, config.rewardMeanHigh)
         var values: [Double] = []
         for _ in 0..<4 { values.append(lo + (hi - lo) * taskRNG.uniform()) }
         optionValues = values
@@ -112,20 +112,17 @@ public struct TwoStepEnvironment: Environment {
     }
 
     private mutating func drawReward(option: Int) -> Double {
-        switch config.rewards {
-        case .stationary:
-            var r = optionValues[option] + config.rewardNoise * taskRNG.normal()
-            if config.roundPoints { r = min(max(r.rounded(), config.pointsMin), config.pointsMax) }
-            return r
-        case .drifting:
-            return taskRNG.uniform() < optionValues[option] ? 1 : 0
-        }
+        if config.binaryRewards { return taskRNG.uniform() < optionValues[option] ? 1 : 0 }
+        var r = optionValues[option] + config.rewardNoise * taskRNG.normal()
+        if config.roundPoints { r = min(max(r.rounded(), config.pointsMin), config.pointsMax) }
+        return r
     }
 
     private mutating func drift() {
-        for i in optionValues.indices {
-            optionValues[i] = min(max(optionValues[i] + config.driftSD * taskRNG.normal(), config.driftLow), config.driftHigh)
-        }
+        let binary = config.binaryRewards
+        let sd = binary ? config.driftSD : config.driftSD * (config.pointsMax - config.pointsMin)
+        let (lo, hi) = binary ? (config.driftLow, config.driftHigh) : (config.rewardMeanLow, config.rewardMeanHigh)
+        for i in optionValues.indices { optionValues[i] = min(max(optionValues[i] + sd * taskRNG.normal(), lo), hi) }
     }
 
     /// Points as shown: integers without a decimal point, other values with up to 2 decimals.
@@ -141,7 +138,7 @@ public struct TwoStepExperiment: Codable, Sendable {
     public var steps: [Step]
     /// Points per episode.
     public var returns: [Double]
-    /// Stationary: the 4 option means; drifting: the probabilities at the start.
+    /// The 4 option means (points) or probabilities (binary) at the start.
     public var optionValues: [Double]
     /// Mean expected return per episode of the oracle (stationary: the best option mean).
     public var optimalReturn: Double

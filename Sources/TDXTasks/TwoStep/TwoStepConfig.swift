@@ -10,21 +10,25 @@ public struct TwoStepConfig: Codable, Sendable, Hashable {
     public var randomEpisodes = 7
     /// First-stage transition rule.
     public var transitions = TwoStepTransitions.deterministic
-    /// Reward scheme.
+    /// Reward scheme: fixed option values, or values that drift after every episode.
     public var rewards = TwoStepRewardScheme.stationary
-    /// Stationary: each of the 4 second-stage options gets a mean drawn uniformly from
+    /// What a reward is (SCIENCE.md §9.2 asks for the two choices separately); `auto`: points when
+    /// stationary, binary when drifting.
+    public var rewardValues = TwoStepRewardValues.auto
+    /// Points: each of the 4 second-stage options gets a mean drawn uniformly from
     /// [rewardMeanLow, rewardMeanHigh] per experiment.
     public var rewardMeanLow = 2.0
     public var rewardMeanHigh = 8.0
-    /// Stationary: standard deviation of the Gaussian noise added to the mean on each visit. ≥ 0.
+    /// Points: standard deviation of the Gaussian noise added to the mean on each visit. ≥ 0.
     public var rewardNoise = 1.0
-    /// Stationary: round points to integers and clip them to [pointsMin, pointsMax].
+    /// Points: round points to integers and clip them to [pointsMin, pointsMax].
     public var roundPoints = true
     public var pointsMin = 0.0
     public var pointsMax = 10.0
-    /// Drifting: the 4 reward probabilities start uniform in [driftLow, driftHigh], take a Gaussian random-walk
-    /// step of sd `driftSD` after every episode and are clipped to [driftLow, driftHigh] (CogBench).
-    /// The reward is 1 with that probability, else 0.
+    /// Binary: the 4 reward probabilities start uniform in [driftLow, driftHigh]; the reward is 1 with that
+    /// probability, else 0. Drifting: after every episode each probability takes a Gaussian random-walk step
+    /// of sd `driftSD` and is clipped to [driftLow, driftHigh] (CogBench); drifting points take steps of sd
+    /// `driftSD` × (pointsMax − pointsMin), clipped to [rewardMeanLow, rewardMeanHigh].
     public var driftSD = 0.025
     public var driftLow = 0.25
     public var driftHigh = 0.75
@@ -41,7 +45,7 @@ public struct TwoStepConfig: Codable, Sendable, Hashable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case experiments, episodes, randomEpisodes = "random_episodes", transitions, rewards
+        case experiments, episodes, randomEpisodes = "random_episodes", transitions, rewards, rewardValues = "reward_values"
         case rewardMeanLow = "reward_mean_low", rewardMeanHigh = "reward_mean_high", rewardNoise = "reward_noise"
         case roundPoints = "round_points", pointsMin = "points_min", pointsMax = "points_max"
         case driftSD = "drift_sd", driftLow = "drift_low", driftHigh = "drift_high"
@@ -56,6 +60,7 @@ public struct TwoStepConfig: Codable, Sendable, Hashable {
         randomEpisodes = try c.value(.randomEpisodes, or: d.randomEpisodes)
         transitions = try c.value(.transitions, or: d.transitions)
         rewards = try c.value(.rewards, or: d.rewards)
+        rewardValues = try c.value(.rewardValues, or: d.rewardValues)
         rewardMeanLow = try c.value(.rewardMeanLow, or: d.rewardMeanLow)
         rewardMeanHigh = try c.value(.rewardMeanHigh, or: d.rewardMeanHigh)
         rewardNoise = try c.value(.rewardNoise, or: d.rewardNoise)
@@ -129,10 +134,30 @@ public enum TwoStepTransitions: Codable, Sendable, Hashable {
 }
 
 public enum TwoStepRewardScheme: String, Codable, Sendable, Hashable, CaseIterable {
-    /// Fixed per-experiment means plus Gaussian noise, shown as points (default).
+    /// Option values fixed per experiment (default).
     case stationary
-    /// Bernoulli rewards whose probabilities drift (Gaussian random walk, clipped).
+    /// Option values that take a Gaussian random-walk step after every episode (clipped).
     case drifting
+}
+
+public enum TwoStepRewardValues: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Points when stationary, binary when drifting (the pairs of earlier versions).
+    case auto
+    /// Points: the option's mean plus Gaussian noise, rounded and clipped.
+    case points
+    /// 1 with the option's probability, else 0.
+    case binary
+}
+
+extension TwoStepConfig {
+    /// Whether rewards are 0/1 draws (else points).
+    public var binaryRewards: Bool {
+        switch rewardValues {
+        case .auto: rewards == .drifting
+        case .points: false
+        case .binary: true
+        }
+    }
 }
 
 /// The Two-Step prompt, in pieces. Each experiment's text is:
