@@ -256,8 +256,9 @@ enum LanguageModelRollout {
         }
         // The control's transcripts are read after the main ones: check that they fit before reading any.
         if let c = control {
-            try ContextError.check(try (0..<c.experiments).map { e in (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count) },
-                             model: model)
+            try ContextError.check(try (only ?? Array(0..<c.experiments)).map { e in
+                (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count)
+            }, model: model)
         }
         let (main, captured) = try play(config, capture: capture, part: "")
         return (RolloutData(task: "grid_world", experiments: main,
