@@ -75,7 +75,13 @@ public struct Planner {
             guard let b else { return [:] }
             let pre = Self.prefix(b)
             var d: [String: Value] = [:]
-            for p in b.params where !skip.contains(p.name) { d["\(pre).\(p.name)"] = variant["\(pre).\(p.name)"] ?? p.value }
+            for p in b.params where !skip.contains(p.name) {
+                let value = variant["\(pre).\(p.name)"] ?? p.value
+                // An elided parameter at its default is left out here too, so a sweep's default variant
+                // shares its stages (and cache) with the spec that does not sweep it.
+                if Schema.elidedDefault(block: b.kind, subKind: b.subKind, p.name) == value { continue }
+                d["\(pre).\(p.name)"] = value
+            }
             return d
         }
         let seed: [String: Value] = ["seed": variant["seed"] ?? .int(spec.seed)]

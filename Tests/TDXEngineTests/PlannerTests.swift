@@ -102,6 +102,23 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(ids.filter { $0.hasPrefix("report") }.count, 2)
     }
 
+    /// A sweep over a parameter added later (elided at its default) shares its default variant's stages with
+    /// the spec that does not sweep it: same ids, same keys, so the same cache.
+    func testSweepOfAnElidedParameterSharesTheDefaultVariant() throws {
+        let sb = try Sandbox()
+        let (plain, _) = try planAndRun(try sb.write(baseSpec), cache: sb.cache, run: false)
+        let swept = try sb.write(baseSpec.replacingOccurrences(of: "correlate { with = [td_error, q_value] }",
+                                                               with: "correlate { with = [td_error, q_value]  sign in [abs, negative] }"), "swept.tdx")
+        let (plan, _) = try planAndRun(swept, cache: sb.cache, run: false)
+        XCTAssertEqual(plan.graph[id: "correlate[5]"]?.key, plain.graph[id: "correlate[5]"]?.key)
+        XCTAssertEqual(plan.graph[id: "intervene[lesion]"]?.key, plain.graph[id: "intervene[lesion]"]?.key)
+        let negative = try XCTUnwrap(plan.graph[id: "correlate[5]{correlate.sign=negative}"])
+        XCTAssertEqual(negative.params["correlate.sign"], .symbol("negative"))
+        XCTAssertNil(plan.graph[id: "correlate[5]"]?.params["correlate.sign"])
+        XCTAssertNotNil(plan.graph[id: "intervene[lesion]{correlate.sign=negative}"])
+        XCTAssertEqual(plan.graph.stages.filter { $0.id.hasPrefix("sae[5]") }.count, 1, "the SAEs do not read the sign")
+    }
+
     func testOnlyUntilForceAndJSON() throws {
         let sb = try Sandbox()
         let path = try sb.write(baseSpec)

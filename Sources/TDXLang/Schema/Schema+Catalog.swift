@@ -122,7 +122,7 @@ extension Schema {
                                                 Variant("binary", doc: "1 with the option's probability, else 0")]),
                       .symbol("auto"),
                       "What a reward is, chosen apart from the scheme (§9.2). Drifting points step by drift_sd × (points_max − points_min) within [reward_mean_low, reward_mean_high]; binary probabilities lie in [drift_low, drift_high].",
-                      kinds: ["two_step"], sweepable: false, elided: true),
+                      kinds: ["two_step"], elided: true),
                 Param("reward_mean_low", .float(.any), .float(2), "Lowest option mean (points), drawn uniformly per experiment.", kinds: ["two_step"]),
                 Param("reward_mean_high", .float(.any), .float(8), "Highest option mean (points).", kinds: ["two_step"]),
                 Param("reward_noise", .float(.atLeast(0)), .float(1), "Standard deviation of the points around an option's mean.", kinds: ["two_step"]),
@@ -285,7 +285,7 @@ extension Schema {
                                        Variant("negative", doc: "the most negative r")]),
                       .symbol("abs"),
                       "Which correlate is strongest (§9.7: a latent can carry −δ): the best latent, the neurons' best, the permutation null, the bootstrap, the held-out selection and the latents interventions pick by `top` and `above` all maximise |r|, r or −r. The control stays the lowest |r|.",
-                      sweepable: false, elided: true),
+                      elided: true),
             ]),
 
         BlockSchema(
@@ -314,7 +314,7 @@ extension Schema {
                                        Variant("replay", doc: "the intact run's transcripts read again with the edit active; scores the model's choice probabilities at the same choices")]),
                       .symbol("closed_loop"),
                       "How an acting task is re-run (§9.11): `closed_loop` plays it again with the edit active; `replay` reads the intact run's transcripts again and scores the model's probabilities of the same choices. Prediction tasks are read the same way in both.",
-                      sweepable: false, elided: true),
+                      elided: true),
             ]),
 
         BlockSchema(
