@@ -117,6 +117,18 @@ final class PlannerTests: XCTestCase {
         XCTAssertNil(plan.graph[id: "correlate[5]"]?.params["correlate.sign"])
         XCTAssertNotNil(plan.graph[id: "intervene[lesion]{correlate.sign=negative}"])
         XCTAssertEqual(plan.graph.stages.filter { $0.id.hasPrefix("sae[5]") }.count, 1, "the SAEs do not read the sign")
+
+        // A list-valued one: `partial in [[], [reward]]` is two_step.tdx and two_step_partial.tdx in one spec.
+        let partial = try sb.write(baseSpec.replacingOccurrences(of: "correlate { with = [td_error, q_value] }",
+                                                                 with: "correlate { with = [td_error, q_value]  partial in [[], [reward]] }"), "partial.tdx")
+        let (both, _) = try planAndRun(partial, cache: sb.cache, run: false)
+        XCTAssertEqual(both.graph[id: "correlate[5]"]?.key, plain.graph[id: "correlate[5]"]?.key)
+        XCTAssertEqual(both.graph[id: "correlate[5]{correlate.partial=[reward]}"]?.params["correlate.partial"], .list([.symbol("reward")]))
+        // Every swept value is checked: a variable no agent provides is an error even when it is not the first.
+        let bad = baseSpec.replacingOccurrences(of: "correlate { with = [td_error, q_value] }",
+                                                with: "correlate { with = [td_error]  partial in [[], [sr_td_error]] }")
+        let d = try XCTUnwrap(Frontend.check(text: bad, path: "bad.tdx").diagnostics.first)
+        XCTAssertEqual(d.message, "`partial`: no agent block provides `sr_td_error`")
     }
 
     func testOnlyUntilForceAndJSON() throws {

@@ -13,9 +13,10 @@ enum Results {
         let reports = plan.graph.stages.filter { $0.kind == .report }
         var dirs: [String] = []
         for r in reports where try store.hasArtifact(r.key) {
-            // Sweep variants get one sub-directory each, named by their swept values.
-            let dir = reports.count == 1 ? directory
-                : directory + "/" + String(r.id.dropFirst("report".count)).filter { !"{}".contains($0) }.replacingOccurrences(of: ",", with: "_")
+            // Sweep variants get one sub-directory each, named by their swept values; the variant where every
+            // swept parameter added later keeps its default carries no values, and is named `defaults`.
+            let values = String(r.id.dropFirst("report".count)).filter { !"{}".contains($0) }.replacingOccurrences(of: ",", with: "_")
+            let dir = reports.count == 1 ? directory : directory + "/" + (values.isEmpty ? "defaults" : values)
             try replaceDirectory(dir) { tmp in _ = try store.exportAll(key: r.key, to: tmp) }
             dirs.append(dir)
         }

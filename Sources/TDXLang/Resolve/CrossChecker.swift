@@ -169,7 +169,10 @@ struct CrossChecker {
         if let c = spec.block("correlate") {
             checkRef(c["agents"], kind: "agent", in: c, param: "agents")
             for key in ["with", "partial"] {
-                for v in c[key]?.listValue?.compactMap(\.symbolValue) ?? [] where !provided.contains(v) {
+                // Every value of a sweep (`partial in [[], [reward]]`), not only the first.
+                let values = c.param(key)?.sweep ?? [c[key]].compactMap { $0 }
+                var seen = Set<String>()
+                for v in values.flatMap({ $0.listValue?.compactMap(\.symbolValue) ?? [] }) where seen.insert(v).inserted && !provided.contains(v) {
                     let who = Schema.variables.first { $0.name == v }?.providedBy ?? []
                     fail(.invalid(key: key, reason: "no agent block provides `\(v)`",
                                   help: "add an agent of kind \(who.map { "`\($0)`" }.joined(separator: " or "))"), c, key)

@@ -280,7 +280,7 @@ extension Schema {
                 Param("neurons", .bool, .bool(true), "Raw residual dimensions as a baseline."),
                 Param("partial", .list(.variable), .list([]),
                       "Variables regressed out of each correlated variable first (partial r over the rows where all are defined; a control defined on none of a variable's rows is not used for it), e.g. `[reward]` for what a latent tracks of the TD error beyond the reward shown, §9.7.",
-                      sweepable: false, elided: true),
+                      elided: true),
                 Param("sign", .choice([Variant("abs", doc: "the largest |r|, either sign"), Variant("positive", doc: "the largest r"),
                                        Variant("negative", doc: "the most negative r")]),
                       .symbol("abs"),
