@@ -52,7 +52,8 @@ public struct Planner {
                 order.append(s.key)
             }
         }
-        // The same id can arise with different keys only through a sweep; ids carry the swept values,
+        // The same id can arise with different keys only through a sweep; ids carry the swept values (an
+        // elided parameter at its default excepted, which is left out of the key as well),
         // so this holds by construction. Order is already topological within each variant.
         var seen = Set<String>()
         var stages: [Stage] = []

@@ -44,6 +44,14 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(tdx("help", "sae").1.contains("epochs"))
     }
 
+    func testSweepVariantDirectoryNames() {
+        XCTAssertEqual(Results.variantName("report"), "defaults")
+        XCTAssertEqual(Results.variantName("report{sae.beta=1e-5}"), "sae.beta=1e-5")
+        XCTAssertEqual(Results.variantName("report{correlate.partial=[reward, time],sae.beta=0.0001}"),
+                       "correlate.partial=reward+time_sae.beta=0.0001")
+        XCTAssertEqual(Results.variantName("report{task.prompt_intro=\"a/b c\"}"), "task.prompt_intro=_a_b_c_")
+    }
+
     func testCheckShippedSpecs() {
         let specs = ["quick", "two_step", "grid_world", "graph"].map { Repo.path("specs/\($0).tdx") }
         let (c, _, err) = tdxArr(["check"] + specs)

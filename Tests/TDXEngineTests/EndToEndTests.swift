@@ -254,7 +254,7 @@ final class EndToEndTests: XCTestCase {
 
         // No latent reaching the threshold is an error naming the best there is (this tiny run has |r| ≈ 1 latents,
         // so the message is checked on its own).
-        let none = InterveneError.noneAbove("td_error", threshold: 0.75, best: (0.52, 12))
+        let none = InterveneError.noneAbove("td_error", threshold: 0.75, best: (0.52, 12), sign: .absolute)
         XCTAssertEqual(none.message, "no latent in the blocks of `layer` has |r| ≥ 0.750 with `td_error` (the highest is 0.520, at block 12)")
         XCTAssertEqual(none.help, "lower the threshold, name more blocks in `layer`, or edit a fixed number with `top(td_error, n)`")
     }
@@ -365,7 +365,7 @@ final class EndToEndTests: XCTestCase {
             guard case .stageFailed(let stage, let message) = error as? ExecutorError else { return XCTFail("\(error)") }
             XCTAssertEqual(stage, "rollout")
             XCTAssertTrue(message.hasPrefix("3 of 3 transcripts do not fit the model's context of 8192 tokens (experiments 0, 1, 2; the longest, experiment "), message)
-            XCTAssertTrue(message.contains("help: shorten the transcripts: fewer `episodes`"), message)
+            XCTAssertTrue(message.contains("help: shorten the transcripts: fewer `episodes`, a smaller `max_steps`, or shorter `prompt_…` templates"), message)
         }
         let rollout = try XCTUnwrap(plan.graph[id: "rollout"]).key
         XCTAssertFalse(try Store(path: sb.cache).keys(withPrefix: "").contains { $0.contains(rollout) }, "nothing of the rollout cached")
@@ -379,7 +379,11 @@ final class EndToEndTests: XCTestCase {
             guard case .stageFailed(_, let message) = error as? ExecutorError else { return XCTFail("\(error)") }
             XCTAssertTrue(message.hasPrefix("2 of 2 transcripts do not fit the model's context of 8192 tokens (experiments 0, 1; the longest"), message)
             XCTAssertTrue(message.contains("when every choice takes the first answer"), message)
+            XCTAssertTrue(message.contains("help: shorten the transcripts: fewer `episodes`, or shorter `prompt_…` templates"), message)
         }
+        XCTAssertEqual(ContextError.over(experiments: [4], of: 100, longest: (4, 8200), context: 8192, task: "grid_world",
+                                         estimated: false, control: true).message,
+                       "1 of 100 random-reward control transcripts do not fit the model's context of 8192 tokens (experiment 4; the longest, experiment 4, has 8200 tokens)")
         XCTAssertEqual(ContextError.reached(experiment: 3, episode: 40, tokens: 8193, context: 8192).message,
                        "experiment 3's transcript reached 8193 tokens in episode 41, past the model's context of 8192 tokens")
     }

@@ -15,12 +15,22 @@ enum Results {
         for r in reports where try store.hasArtifact(r.key) {
             // Sweep variants get one sub-directory each, named by their swept values; the variant where every
             // swept parameter added later keeps its default carries no values, and is named `defaults`.
-            let values = String(r.id.dropFirst("report".count)).filter { !"{}".contains($0) }.replacingOccurrences(of: ",", with: "_")
-            let dir = reports.count == 1 ? directory : directory + "/" + (values.isEmpty ? "defaults" : values)
+            let dir = reports.count == 1 ? directory : directory + "/" + variantName(r.id)
             try replaceDirectory(dir) { tmp in _ = try store.exportAll(key: r.key, to: tmp) }
             dirs.append(dir)
         }
         return dirs
+    }
+
+    /// A sweep variant's directory name from its report's id: `report{correlate.partial=[reward, time],sae.beta=1e-5}`
+    /// → `correlate.partial=reward+time_sae.beta=1e-5` (list items joined by +, parameters by _, nothing
+    /// outside [A-Za-z0-9._=+-]).
+    static func variantName(_ id: String) -> String {
+        let tag = String(id.dropFirst("report".count)).filter { !"{}[]".contains($0) }
+            .replacingOccurrences(of: ", ", with: "+").replacingOccurrences(of: ",", with: "_")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=+-")
+        let safe = String(tag.map { allowed.contains($0) ? $0 : "_" })
+        return safe.isEmpty ? "defaults" : safe
     }
 
     /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.

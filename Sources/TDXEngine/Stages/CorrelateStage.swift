@@ -22,17 +22,19 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     public var variable: String
     public var samples: Int
     public var experiments: Int
-    /// The strongest latent (largest |r|, or by `sign`), its |r| and its signed r.
+    /// The strongest latent (largest |r|, or by `sign`), its |r| and its signed r. Readers use `strength`;
+    /// `maxAbsR` stays so stored results keep their form.
     public var maxAbsR: Double
     public var bestLatent: Int
     public var bestR: Double
-    /// `correlate.sign` when not `abs`: the best latent, the neurons' best, the null, the bootstrap and the
-    /// held-out selection all maximise r (`positive`) or −r (`negative`) instead of |r|.
+    /// `correlate.sign` when not `abs`: the best latent, the neurons' best, the null and the held-out
+    /// selection maximise r (`positive`) or −r (`negative`) instead of |r|; the bootstrap CI is still that
+    /// of the chosen latent's signed r.
     public var sign: String?
     /// Control: the latent with the lowest |r| among latents active on at least one row of the block.
     public var controlLatent: Int?
     public var controlR: Double?
-    /// Raw residual dimensions as a baseline (when `correlate.neurons`).
+    /// Raw residual dimensions as a baseline (when `correlate.neurons`); the best one's |r| (as `maxAbsR`).
     public var neuronMaxAbsR: Double?
     public var bestNeuron: Int?
     public var neuronR: Double?

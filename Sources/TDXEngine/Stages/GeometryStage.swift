@@ -45,7 +45,8 @@ public struct GeometryMap: Codable, Sendable, Equatable {
 /// The output of `geometry` (blob `geometry`).
 public struct GeometryResult: Codable, Sendable, Equatable {
     public var layer: Int
-    /// How the layer was chosen: `"12"` or `"peak(sr_td_error)"`, and for a peak the max |r| there.
+    /// How the layer was chosen: `"12"` or `"peak(sr_td_error)"`, and for a peak the max |r| there (r or −r
+    /// under `correlate.sign`).
     public var layerChoice: String
     public var peakR: Double?
     public var source: String

@@ -71,7 +71,7 @@ struct InterveneStage: StageBody {
         runs.append(("latent", try latentEdits(\.latent)))
         if control != nil { runs.append(("control", try latentEdits(\.control))) }
         if p.bool("baseline", true) { runs.append(("reconstruction", blocks.map { ($0, .saeReconstruct(dictionaries[$0]!)) })) }
-        // Later blocks (after the deepest edited one): max |r| with the variable, recomputed along each
+        // Later blocks (after the deepest edited one): max |r| (or `correlate.sign`'s) with the variable, recomputed along each
         // condition's own trajectories from the residual streams the re-run records (intact: exactly what the
         // correlate stages measured).
         let later = ctx.inputs(of: .sae).compactMap { id in Int(id.dropFirst(4).prefix { $0 != "]" }) }.filter { $0 > blocks.last! }.sorted()
@@ -260,7 +260,7 @@ enum InterveneError: UserError {
     case noCorrelationsInBlocks(String, [Int])
     case tooFewLatents(String, wanted: Int, found: Int)
     case noControlLeft(block: Int)
-    case noneAbove(String, threshold: Double, best: (r: Double, block: Int)?, sign: CorrelationSign = .absolute)
+    case noneAbove(String, threshold: Double, best: (r: Double, block: Int)?, sign: CorrelationSign)
     case replayMissing(Int)
     case replayDiverged(Int)
     var message: String {

@@ -20,7 +20,8 @@ public struct InterventionResult: Codable, Sendable {
         public var qConsistency: [Double]?
         /// Two-Step: NLL of the choices under the fitted Q-learning model.
         public var qNLL: Double?
-        /// Max |r| of the latent's variable at the blocks after the edited one, when measured.
+        /// Max |r| (r or −r under `correlate.sign`) of the latent's variable at the blocks after the edited one,
+        /// when measured.
         public var downstream: [String: Double]?
         /// A replay: per experiment, the fraction of the model's choices whose most probable answer is not the
         /// intact replay's.
@@ -46,11 +47,11 @@ public struct InterventionResult: Codable, Sendable {
     public var experiments: [Int]
     public var conditions: [Condition]
     /// Every edited latent with its control, when `top(variable, n)` picked more than one (the fields
-    /// above then describe the first, the highest |r|).
+    /// above then describe the first, the highest |r|, or r or −r under `correlate.sign`).
     public var targets: [InterventionTarget]? = nil
     /// "replay" when the intact transcripts were read again (nil: closed loop).
     public var mode: String? = nil
-    /// `above(variable, r)`: the |r| every edited latent reaches.
+    /// `above(variable, r)`: the |r| (r or −r under `correlate.sign`) every edited latent reaches.
     public var threshold: Double? = nil
     /// `clamp_max(f)`: the largest activation of each edited latent (the latent, then the control), by
     /// "block.latent".

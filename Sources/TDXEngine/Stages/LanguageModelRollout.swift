@@ -88,13 +88,19 @@ enum LanguageModelRollout {
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<config.experiments)
         // The closed loop's text depends on the model's choices only through labels and rewards: a play with
-        // the first answer everywhere tells, before any reading, whether the transcripts can fit.
+        // the first answer everywhere, tokenized as the run does (BOS, then piece by piece), tells before any
+        // reading whether the transcripts still to play can fit.
         if replay == nil {
-            try ContextError.check(try all.map { e in
+            try ContextError.check(try (saver?.pending(all, batch: batch) ?? all).map { e in
                 var env = TwoStepEnvironment(config: config, experiment: e, seed: seed)
-                while env.nextSlot() != nil { _ = env.submit(Decision(index: 0), forcedRandom: false) }
-                return (e, try model.encode(env.transcript.text).count)
-            }, model: model, estimated: true)
+                var track = TokenTrack()
+                while let slot = env.nextSlot() {
+                    if !slot.forcedRandom { try track.extend(to: env.transcript.text, model: model) }
+                    _ = env.submit(Decision(index: 0), forcedRandom: slot.forcedRandom)
+                }
+                try track.extend(to: env.transcript.text, model: model)
+                return (e, track.ids.count)
+            }, model: model, task: "two_step", estimated: true)
         }
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
@@ -144,10 +150,10 @@ enum LanguageModelRollout {
                 guard !query.isEmpty else { continue }
                 for i in query {
                     try tracks[i].extend(to: envs[i].transcript.text, model: model)
-                    if tracks[i].ids.count > model.config.contextLength {
-                        throw ContextError.reached(experiment: ids[i], episode: slots[i]!.episode, tokens: tracks[i].ids.count,
-                                                   context: model.config.contextLength)
-                    }
+                    // The answers are read after the prompt: a multi-token one needs its own positions.
+                    let answer = try slots[i]!.answers.map { try model.encode($0).count }.max() ?? 1
+                    try ContextError.checkPlaying(ids[i], episode: slots[i]!.episode, tokens: tracks[i].ids.count + max(answer, 1) - 1,
+                                                  model: model)
                 }
                 // With a KV cache only the new tokens are read; a worker reads the whole sequence again.
                 let sent = query.map { model.keepsCaches ? fed[$0] : 0 }
@@ -183,6 +189,10 @@ enum LanguageModelRollout {
             }
             for (i, e) in ids.enumerated() {
                 try tracks[i].extend(to: envs[i].transcript.text, model: model)
+                // The text after the last choice is read only to record it.
+                if capture != nil {
+                    try ContextError.checkPlaying(e, episode: config.episodes - 1, tokens: tracks[i].ids.count, model: model)
+                }
                 if let intact = replay?[e], intact.transcript.text != envs[i].transcript.text || intact.steps.count != steps[i].count {
                     throw InterveneError.replayDiverged(e)
                 }
@@ -256,9 +266,11 @@ enum LanguageModelRollout {
         }
         // The control's transcripts are read after the main ones: check that they fit before reading any.
         if let c = control {
-            try ContextError.check(try (only ?? Array(0..<c.experiments)).map { e in
+            let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0 + "/control", blocks: 0) }
+            let ids = only ?? Array(0..<c.experiments)
+            try ContextError.check(try (saver?.pending(ids, batch: predictBatch) ?? ids).map { e in
                 (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count)
-            }, model: model)
+            }, model: model, task: "grid_world", control: true)
         }
         let (main, captured) = try play(config, capture: capture, part: "")
         return (RolloutData(task: "grid_world", experiments: main,
@@ -303,6 +315,10 @@ enum LanguageModelRollout {
         return out.count == count ? out : nil
     }
 
+    /// Experiments per saved partial result of `predict`: each is read on its own, so a small unit costs
+    /// nothing and bounds what a kill loses (a paper-scale Grid World experiment takes about a minute).
+    static let predictBatch = 2
+
     /// Builds each transcript (predictions do not change the text), reads it in one pass with logits at
     /// every slot (and the recorded residual streams), and records the model's prediction and
     /// probabilities at each choice event.
@@ -313,14 +329,14 @@ enum LanguageModelRollout {
         var out: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<experiments)
-        // Every transcript is known before the model reads any: one that does not fit the context fails
-        // now, not after hours of reading the others.
-        var prepared = try Dictionary(uniqueKeysWithValues: all.map { e in (e, try Prepared(model, experiment: e, make: make)) })
-        try ContextError.check(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model)
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
-        // Experiments per saved partial result: each is read on its own here, so a small unit costs nothing and
-        // bounds what a kill loses (a paper-scale Grid World experiment takes minutes).
-        let batch = 2
+        let batch = predictBatch
+        // Every transcript still to read is known before the model reads any: one that does not fit the
+        // context fails now, not after hours of reading the others.
+        var prepared = try Dictionary(uniqueKeysWithValues: (saver?.pending(all, batch: batch) ?? all).map { e in
+            (e, try Prepared(model, experiment: e, make: make))
+        })
+        try ContextError.check(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model, task: stream == "grid" ? "grid_world" : stream)
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
             if let (saved, savedRecorded) = try saver?.load(ids) {

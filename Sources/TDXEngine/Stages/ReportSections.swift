@@ -21,7 +21,7 @@ struct SAEQualitySection {
     }
 }
 
-/// Max |r| over latents per block for each variable: raw and Gaussian-smoothed (σ in blocks), the
+/// Max |r| (r or −r under `correlate.sign`) over latents per block for each variable: raw and Gaussian-smoothed (σ in blocks), the
 /// within-experiment permutation null's 95th percentile, and the raw-neuron baseline (§6.1).
 struct CorrelationSection {
     let results: [CorrelationResult]
@@ -63,7 +63,7 @@ struct CorrelationSection {
             }
             let file = "max_r_" + name.replacingOccurrences(of: ".", with: "_") + ".svg"
             r.figure(file, LinePlot(title: "\(Score) with \(name) per block", xLabel: "block", yLabel: score, series: series,
-                                    yRange: 0...max(0.2, (raw + smooth).filter(\.isFinite).max() ?? 0.2)),
+                                    yRange: min(0, (raw + smooth).filter(\.isFinite).min() ?? 0)...max(0.2, (raw + smooth).filter(\.isFinite).max() ?? 0.2)),
                      alt: "\(Score) with \(name) per block")
             let peak = rows.indices.max { smooth[$0] < smooth[$1] } ?? 0
             let partial = rows.first?.1.partialOut.map { " Partial r: \($0.joined(separator: ", ")) regressed out first." } ?? ""
@@ -171,7 +171,7 @@ struct InterventionSection {
         if !t.rows.isEmpty { r.table("replay.csv", t) }
     }
 
-    /// Later blocks' max |r| with the variable under each condition (the paper's "reduces the alignment of
+    /// Later blocks' max |r| (or `correlate.sign`'s) with the variable under each condition (the paper's "reduces the alignment of
     /// subsequent representations", §7), each computed along that condition's own trajectories.
     func downstream(_ r: inout ReportDraft) {
         let score = "max " + (results.first?.correlationSign ?? .absolute).label

@@ -19,6 +19,17 @@ struct RolloutCheckpoint {
 
     private func name(_ ids: [Int]) -> String { "\(namespace)/\(ids.first ?? 0)-\(ids.last ?? 0)#\(ids.count)" }
 
+    /// Whether a batch was saved earlier (without reading it).
+    func has(_ ids: [Int]) throws -> Bool { try ctx.partial(name(ids)) != nil }
+
+    /// The experiments of `all`, in batches of `batch`, whose batch is not saved yet.
+    func pending(_ all: [Int], batch: Int) throws -> [Int] {
+        try stride(from: 0, to: all.count, by: batch).flatMap { first -> [Int] in
+            let ids = Array(all[first..<min(first + batch, all.count)])
+            return try has(ids) ? [] : ids
+        }
+    }
+
     /// A batch saved earlier: its records and recordings, or nil.
     func load(_ ids: [Int]) throws -> ([ExperimentRecord], [(experiment: Int, recorder: RolloutCapture.Recorder)])? {
         guard let part = try ctx.partial(name(ids)) else { return nil }

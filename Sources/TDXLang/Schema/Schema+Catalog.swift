@@ -284,7 +284,7 @@ extension Schema {
                 Param("sign", .choice([Variant("abs", doc: "the largest |r|, either sign"), Variant("positive", doc: "the largest r"),
                                        Variant("negative", doc: "the most negative r")]),
                       .symbol("abs"),
-                      "Which correlate is strongest (§9.7: a latent can carry −δ): the best latent, the neurons' best, the permutation null, the bootstrap, the held-out selection and the latents interventions pick by `top` and `above` all maximise |r|, r or −r. The control stays the lowest |r|.",
+                      "Which correlate is strongest (§9.7: a latent can carry −δ): the best latent, the neurons' best, the permutation null, the held-out selection and the latents interventions pick by `top` and `above` all maximise |r|, r or −r (the bootstrap CI is of the chosen latent's r). The control stays the lowest |r|.",
                       elided: true),
             ]),
 
@@ -298,7 +298,7 @@ extension Schema {
                 Param("latent", .either([.int(.atLeast(0)), .choice([Variant("top", [("variable", .variable), ("n", positiveInt)], defaults: [.int(1)]),
                                                                      Variant("above", [("variable", .variable), ("r", .float(.closed(0, 1)))])])]),
                       .call("top", [.symbol("td_error")]),
-                      "Latent to edit: an index, the best-correlated one, `top(variable, n)`: the n latents with the highest |r| over the blocks of `layer`, or `above(variable, r)`: every latent there whose |r| reaches r (§7: \"four TD latents, each r ≥ 0.75\"); each is edited at its block (unwritten: the variable layer or control names)."),
+                      "Latent to edit: an index, the best-correlated one, `top(variable, n)`: the n latents with the highest |r| over the blocks of `layer`, or `above(variable, r)`: every latent there whose |r| reaches r (§7: \"four TD latents, each r ≥ 0.75\"); under `correlate.sign = negative` read −r for |r|, so `above(v, 0.75)` is r ≤ −0.75; each is edited at its block (unwritten: the variable layer or control names)."),
                 Param("agent", .blockRef("agent"), .string(""), "Agent providing the variable (\"\" = the first agent block, in spec order, that does).",
                       sweepable: false),
                 Param("edit", .choice([Variant("zero"), Variant("scale", [("factor", .float(.any))]),
@@ -314,7 +314,7 @@ extension Schema {
                                        Variant("replay", doc: "the intact run's transcripts read again with the edit active; scores the model's choice probabilities at the same choices")]),
                       .symbol("closed_loop"),
                       "How an acting task is re-run (§9.11): `closed_loop` plays it again with the edit active; `replay` reads the intact run's transcripts again and scores the model's probabilities of the same choices. Prediction tasks are read the same way in both.",
-                      elided: true),
+                      sweepable: false, elided: true),
             ]),
 
         BlockSchema(
