@@ -388,6 +388,31 @@ final class EndToEndTests: XCTestCase {
                        "experiment 3's transcript reached 8193 tokens in episode 41, past the model's context of 8192 tokens")
     }
 
+    /// Grid World's random-reward control (§3.2) is read after the main transcripts, with the same moves and
+    /// the model's prediction recorded at every move.
+    func testGridWorldRandomRewardControl() throws {
+        let sb = try Sandbox()
+        let (plan, store) = try runWithDefaultModel(in: sb, """
+            tdx 1
+            seed = 9
+            task grid_world { experiments = 2  episodes = 4  size = 3  max_steps = 10 }
+            agent q_learning {}
+            activations { layers = [1] }
+            report {}
+
+            """, until: ["rollout"])
+        let rollout = try RolloutData.decode(try store.readString(key: plan.graph[id: "rollout"]!.key, blob: "rollout"))
+        let control = try XCTUnwrap(rollout.control)
+        XCTAssertEqual(control.map(\.experiment), [0, 1])
+        for (main, shuffled) in zip(rollout.experiments, control) {
+            XCTAssertEqual(main.steps.map(\.action), shuffled.steps.map(\.action))
+            XCTAssertEqual(main.goal, shuffled.goal)
+            let chosen = { (r: ExperimentRecord) in r.transcript.events.filter { $0.kind == .choice }.map { $0.chosen != nil } }
+            XCTAssertEqual(chosen(shuffled), chosen(main))
+            XCTAssertTrue(chosen(shuffled).allSatisfy { $0 }, "the model predicted every control move")
+        }
+    }
+
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when
     /// the model is not fetched).
     private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = []) throws -> (Plan, Store) {

@@ -148,10 +148,11 @@ enum LanguageModelRollout {
                     }
                 }
                 guard !query.isEmpty else { continue }
-                for i in query {
+                let answers = try query.map { i in try slots[i]!.answers.map { try model.encode($0) } }
+                for (k, i) in query.enumerated() {
                     try tracks[i].extend(to: envs[i].transcript.text, model: model)
                     // The answers are read after the prompt: a multi-token one needs its own positions.
-                    let answer = try slots[i]!.answers.map { try model.encode($0).count }.max() ?? 1
+                    let answer = answers[k].map(\.count).max() ?? 1
                     try ContextError.checkPlaying(ids[i], episode: slots[i]!.episode, tokens: tracks[i].ids.count + max(answer, 1) - 1,
                                                   model: model)
                 }
@@ -174,10 +175,8 @@ enum LanguageModelRollout {
                 for (k, i) in query.enumerated() {
                     capture?.store(r.residuals[k], targets: targets[k], d: d, into: &recorders[i])
                     fed[i] = tracks[i].ids.count
-                    let slot = slots[i]!
-                    let answers = try slot.answers.map { try model.encode($0) }
                     let scores = try answerScores(model, logits: r.logits(sequence: k, index: 0, vocab: model.config.vocabSize),
-                                                  answers: answers, cache: caches[i], prefix: tracks[i].ids, intervention: intervention)
+                                                  answers: answers[k], cache: caches[i], prefix: tracks[i].ids, intervention: intervention)
                     var decision = readout.choose(scores, rng: &rngs[i])
                     if let a = try intactAction(i) { decision.index = a }
                     steps[i].append(envs[i].submit(decision, forcedRandom: false))
@@ -260,21 +259,19 @@ enum LanguageModelRollout {
                 return (env, { rec in rec.goal = trajectory.goal })
             }
         }
-        func play(_ c: GridWorldConfig, capture: RolloutCapture?, part: String) throws -> ([ExperimentRecord], CapturedActivations?) {
-            try predict(model, experiments: c.experiments, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                        intervention: intervention, only: only, capture: capture, checkpoint: checkpoint.map { $0 + part }, make: make(c))
+        // Both sets of transcripts (the control's are read after the main ones) are built and checked
+        // against the context before any is read.
+        let main = try pending(model, experiments: config.experiments, only: only, stream: "grid", ctx: ctx, capture: capture,
+                               checkpoint: checkpoint, make: make(config))
+        let controlled = try control.map { c in
+            try pending(model, experiments: c.experiments, only: only, stream: "grid", ctx: ctx, capture: nil,
+                        checkpoint: checkpoint.map { $0 + "/control" }, control: true, make: make(c))
         }
-        // The control's transcripts are read after the main ones: check that they fit before reading any.
-        if let c = control {
-            let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0 + "/control", blocks: 0) }
-            let ids = only ?? Array(0..<c.experiments)
-            try ContextError.check(try (saver?.pending(ids, batch: predictBatch) ?? ids).map { e in
-                (e, try Prepared(model, experiment: e, make: make(c)).track.ids.count)
-            }, model: model, task: "grid_world", control: true)
-        }
-        let (main, captured) = try play(config, capture: capture, part: "")
-        return (RolloutData(task: "grid_world", experiments: main,
-                            control: try control.map { try play($0, capture: nil, part: "/control").0 }), captured)
+        let (recs, captured) = try read(model, main, readout: readout, seed: seed, stream: "grid", ctx: ctx,
+                                        intervention: intervention, capture: capture)
+        return (RolloutData(task: "grid_world", experiments: recs,
+                            control: try controlled.map { try read(model, $0, readout: readout, seed: seed, stream: "grid", ctx: ctx,
+                                                                   intervention: intervention, capture: nil).0 }), captured)
     }
 
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
@@ -326,20 +323,45 @@ enum LanguageModelRollout {
                                         ctx: StageContext, intervention: Intervention? = nil, only: [Int]? = nil,
                                         capture: RolloutCapture? = nil, checkpoint: String? = nil,
                                         make: (Int) throws -> (E, (inout ExperimentRecord) -> Void)) throws -> ([ExperimentRecord], CapturedActivations?) {
-        var out: [ExperimentRecord] = []
-        var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
+        let p = try pending(model, experiments: experiments, only: only, stream: stream, ctx: ctx, capture: capture, checkpoint: checkpoint,
+                            make: make)
+        return try read(model, p, readout: readout, seed: seed, stream: stream, ctx: ctx, intervention: intervention, capture: capture)
+    }
+
+    /// What a prediction rollout will read: its experiments, its checkpoint, and every transcript not yet
+    /// saved, built and tokenized.
+    struct Pending<E: Environment> {
+        var all: [Int]
+        var saver: RolloutCheckpoint?
+        var prepared: [Int: Prepared<E>]
+    }
+
+    /// Every transcript still to read is known before the model reads any: one that does not fit the
+    /// context fails now, not after hours of reading the others.
+    static func pending<E: Environment>(_ model: ModelRunner, experiments: Int, only: [Int]?, stream: String, ctx: StageContext,
+                                        capture: RolloutCapture?, checkpoint: String?, control: Bool = false,
+                                        make: (Int) throws -> (E, (inout ExperimentRecord) -> Void)) throws -> Pending<E> {
         let all = only ?? Array(0..<experiments)
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
-        let batch = predictBatch
-        // Every transcript still to read is known before the model reads any: one that does not fit the
-        // context fails now, not after hours of reading the others.
-        var prepared = try Dictionary(uniqueKeysWithValues: (saver?.pending(all, batch: batch) ?? all).map { e in
+        let prepared = try Dictionary(uniqueKeysWithValues: (saver?.pending(all, batch: predictBatch) ?? all).map { e in
             (e, try Prepared(model, experiment: e, make: make))
         })
-        try ContextError.check(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model, task: stream == "grid" ? "grid_world" : stream)
-        for first in stride(from: 0, to: all.count, by: batch) {
-            let ids = Array(all[first..<min(first + batch, all.count)])
-            if let (saved, savedRecorded) = try saver?.load(ids) {
+        try ContextError.check(prepared.values.map { ($0.experiment, $0.track.ids.count) }, model: model,
+                               task: stream == "grid" ? "grid_world" : stream, control: control)
+        return Pending(all: all, saver: saver, prepared: prepared)
+    }
+
+    /// Reads what `pending` prepared, `predictBatch` experiments per saved partial result.
+    static func read<E: Environment>(_ model: ModelRunner, _ p: Pending<E>, readout: Readout, seed: UInt64, stream: String,
+                                     ctx: StageContext, intervention: Intervention?,
+                                     capture: RolloutCapture?) throws -> ([ExperimentRecord], CapturedActivations?) {
+        var out: [ExperimentRecord] = []
+        var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
+        var prepared = p.prepared
+        let all = p.all
+        for first in stride(from: 0, to: all.count, by: predictBatch) {
+            let ids = Array(all[first..<min(first + predictBatch, all.count)])
+            if let (saved, savedRecorded) = try p.saver?.load(ids) {
                 out += saved
                 if capture != nil { recorded += savedRecorded }
                 ctx.progress.update(out.count, of: all.count)
@@ -353,7 +375,7 @@ enum LanguageModelRollout {
                 if capture != nil { recorded.append((e, recorder)) }
                 ctx.progress.update(out.count, of: all.count)
             }
-            try saver?.save(ids, records: Array(out.suffix(ids.count)), recorded: capture == nil ? [] : Array(recorded.suffix(ids.count)))
+            try p.saver?.save(ids, records: Array(out.suffix(ids.count)), recorded: capture == nil ? [] : Array(recorded.suffix(ids.count)))
         }
         return (out, capture.map { CapturedActivations(blocks: $0.blocks, experiments: recorded) })
     }
