@@ -64,6 +64,14 @@ public final class StageContext: @unchecked Sendable {
         return rng.next()
     }
 
+    /// A seed fixed by the spec seed and one input's key: a stage that only presents that input (the
+    /// report's bootstrap over experiments) draws the same numbers when its own key moves (a title, a code
+    /// version).
+    public func seed(of input: String) throws -> UInt64 {
+        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: try inputKey(input))
+        return rng.next()
+    }
+
     public func param(_ name: String) -> Value? { stage.params[name] }
 
     public func inputKey(_ id: String) throws -> String {

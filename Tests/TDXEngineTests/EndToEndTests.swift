@@ -93,6 +93,7 @@ final class EndToEndTests: XCTestCase {
         for s in plan.graph.stages where s.kind != .report { XCTAssertTrue(report.contains(s.key), "report lacks \(s.id)'s key") }
         XCTAssertTrue(report.contains(spec.digest))
         XCTAssertTrue(report.contains("**lesion**: zero of latent \(iv.latent)"), report)
+        XCTAssertTrue(report.contains("Paper (Llama 3 70B): TD error r ≈ 0.58 at block 34 of 80."), "the task's own reference")
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count)
         // Three fitted models, three pairs compared; the differences are those of the fitted NLLs.
@@ -107,6 +108,15 @@ final class EndToEndTests: XCTestCase {
         // Everything is cached now.
         let again = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache))
         XCTAssertEqual(again.toRun.count, 0)
+
+        // A new title re-renders only the report, and its bootstrap over experiments draws the same numbers.
+        let retitled = try sb.write(Self.spec.replacingOccurrences(of: "\"end to end\"", with: "\"retitled\""), "retitled.tdx")
+        let spec2 = try XCTUnwrap(Frontend.check(path: retitled).spec)
+        let plan2 = try engine.plan(spec2, specPath: retitled, store: try Store(path: sb.cache))
+        XCTAssertEqual(plan2.toRun.map(\.stage.id), ["report"])
+        _ = try engine.run(plan2, spec: spec2, specPath: retitled, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        XCTAssertEqual(try store.readString(key: plan2.graph[id: "report"]!.key, blob: "nll_differences.csv"),
+                       try store.readString(key: plan.graph[id: "report"]!.key, blob: "nll_differences.csv"))
     }
 
     /// The graph task with its SR agent: the lesion's later-block correlations are computed along the
@@ -212,6 +222,8 @@ final class EndToEndTests: XCTestCase {
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
         XCTAssertTrue(report.contains("**lesion**: zero of the 3 latents with the highest |r|"), report)
         XCTAssertTrue(report.contains("Partial r: q_learning.reward regressed out first."), report)
+        XCTAssertTrue(report.contains("Paper (Llama 3 70B): TD latents with r ≥ 0.75"), "Grid World's reference, not Two-Step's")
+        XCTAssertFalse(report.contains("block 34 of 80"), report)
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "interventions.csv")
         XCTAssertTrue(csv.contains(targets.map { String($0.block) }.joined(separator: ";")), csv)
 

@@ -26,6 +26,18 @@ struct SAEQualitySection {
 struct CorrelationSection {
     let results: [CorrelationResult]
     let sigma: Double
+    /// The rollout's task, for the paper's figure to read the curves against.
+    let task: String?
+
+    /// What the paper reports for this task's correlations (SCIENCE.md §6).
+    static func paperReference(task: String?) -> String {
+        switch task {
+        case "two_step": " Paper (Llama 3 70B): TD error r ≈ 0.58 at block 34 of 80."
+        case "grid_world": " Paper (Llama 3 70B): TD latents with r ≥ 0.75; the blocks are not given."
+        case "graph": " Paper (Llama 3 70B): SR r ≈ 0.62, SR-TD error ≈ 0.60, transition probability ≈ 0.49, surprise ≈ 0.18."
+        default: ""
+        }
+    }
 
     func write(_ r: inout ReportDraft) {
         guard !results.isEmpty else { return }
@@ -43,7 +55,7 @@ struct CorrelationSection {
         r.md.paragraph("For every block, \(largest) between one SAE latent and the variable over all recorded positions; "
             + "smoothed with a Gaussian of σ = \(NumberFormat.format(sigma)) blocks as in the paper's figures (raw values kept). "
             + "The band is the 95th percentile of \(score) when the variable is shuffled within each experiment; the dotted "
-            + "line is the best single raw residual dimension. Paper (Llama 3 70B): TD error r ≈ 0.58 at block 34 of 80.")
+            + "line is the best single raw residual dimension." + Self.paperReference(task: task))
         var t = ReportTable(columns: ["variable", "block", score, "smoothed", "signed r", "latent", "null 95 %",
                                       "neurons \(score)", "held-out r", "CI low", "CI high", "samples"])
         for name in names {

@@ -9,7 +9,7 @@ import TDXRL
 /// the artifact's blobs; `tdx run` writes them to Results/<spec>/.
 struct ReportStage: StageBody {
     let kind = StageKind.report
-    let codeVersion = 5
+    let codeVersion = 6
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try ReportBuilder(ctx: ctx).build() }
@@ -46,12 +46,13 @@ struct ReportBuilder {
         if ctx.stage.inputs.contains("behaviour"), let rollout {
             let report = try JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour"))
             let differences = NLLComparison.all(report, experiments: rollout.steps,
-                                                config: SpecConfigs.fit(Params(ctx.stage.params, prefix: "fit")), seed: ctx.seed)
+                                                config: SpecConfigs.fit(Params(ctx.stage.params, prefix: "fit")),
+                                                seed: try ctx.seed(of: "behaviour"))
             ModelComparisonSection(report: report, differences: differences).write(&r)
         }
         SAEQualitySection(metrics: try ctx.inputs(of: .sae).map { try ctx.saeMetrics($0) }).write(&r)
         CorrelationSection(results: try ctx.inputs(of: .correlate).map { try ctx.correlations($0) },
-                           sigma: ctx.stage.params["correlate.smooth"]?.doubleValue ?? 0.5).write(&r)
+                           sigma: ctx.stage.params["correlate.smooth"]?.doubleValue ?? 0.5, task: rollout?.task).write(&r)
         InterventionSection(results: try ctx.inputs(of: .intervene).map {
             try InterventionResult.decode(try ctx.inputString($0, "intervention"))
         }).write(&r)
