@@ -59,16 +59,15 @@ public final class StageContext: @unchecked Sendable {
     public func checkCancelled() throws { if cancelled() { throw ExecutorError.interrupted } }
 
     /// A seed unique to this stage and spec seed: same spec, same result.
-    public var seed: UInt64 {
-        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: stage.key)
-        return rng.next()
-    }
+    public var seed: UInt64 { seed(stream: stage.key) }
 
     /// A seed fixed by the spec seed and one input's key: a stage that only presents that input (the
     /// report's bootstrap over experiments) draws the same numbers when its own key moves (a title, a code
     /// version).
-    public func seed(of input: String) throws -> UInt64 {
-        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: try inputKey(input))
+    public func seed(of input: String) throws -> UInt64 { seed(stream: try inputKey(input)) }
+
+    private func seed(stream: String) -> UInt64 {
+        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: stream)
         return rng.next()
     }
 

@@ -267,11 +267,11 @@ enum LanguageModelRollout {
             try pending(model, experiments: c.experiments, only: only, stream: "grid", ctx: ctx, capture: nil,
                         checkpoint: checkpoint.map { $0 + "/control" }, control: true, make: make(c))
         }
-        let (recs, captured) = try read(model, main, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                                        intervention: intervention, capture: capture)
-        return (RolloutData(task: "grid_world", experiments: recs,
-                            control: try controlled.map { try read(model, $0, readout: readout, seed: seed, stream: "grid", ctx: ctx,
-                                                                   intervention: intervention, capture: nil).0 }), captured)
+        func readAll(_ p: Pending<GridWorldEnvironment>, capture: RolloutCapture?) throws -> ([ExperimentRecord], CapturedActivations?) {
+            try read(model, p, readout: readout, seed: seed, stream: "grid", ctx: ctx, intervention: intervention, capture: capture)
+        }
+        let (recs, captured) = try readAll(main, capture: capture)
+        return (RolloutData(task: "grid_world", experiments: recs, control: try controlled.map { try readAll($0, capture: nil).0 }), captured)
     }
 
     static func graph(_ config: GraphConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
