@@ -55,7 +55,8 @@ public struct ResidualEdit: Sendable, Codable {
     public enum Operation: Sendable, Codable {
         /// x ← x + v  (v: [d])
         case add([Float])
-        /// x ← SAE reconstruction + SAE error (the identity up to rounding; the control condition).
+        /// x ← x̂, the SAE's reconstruction with its error dropped: the full-reconstruction baseline, which
+        /// measures what replacing the stream by the SAE's code alone costs (SCIENCE.md §7).
         case saeReconstruct(SAEDictionary)
         /// x ← decode(f′) + error, f′ = f with the listed latents changed: only their decoder contribution moves.
         case saeLatents(SAEDictionary, [LatentEdit])

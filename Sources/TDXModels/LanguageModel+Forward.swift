@@ -220,7 +220,7 @@ extension LanguageModel {
                 for j in 0..<d { v[j] += a[j] }
             case .saeReconstruct(let sae):
                 let recon = sae.decode(sae.encode(v))
-                for j in 0..<d { let err = v[j] - recon[j]; v[j] = recon[j] + err }
+                for j in 0..<d { v[j] = recon[j] }
             case .saeLatents(let sae, let edits):
                 let f = sae.encode(v)
                 var delta = [Float](repeating: 0, count: d)   // normalised-space change of the decoder sum

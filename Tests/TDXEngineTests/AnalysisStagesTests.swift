@@ -81,6 +81,30 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertLessThan(r.variables[1].maxAbsR, 0.3)
     }
 
+    /// A latent that fires only at rows where the variable is not measured (another event kind) has r = 0
+    /// exactly there; it is active in the block but would be an empty control, so it is never the control.
+    func testControlIsActiveAtTheVariablesRows() throws {
+        let (n, s, d) = (200, 6, 4)
+        var rng = SeededRNG(seed: 8)
+        var h = [Float](repeating: 0, count: n * s), x = [Float](repeating: 0, count: n * d)
+        for i in 0..<n {
+            for k in 0..<s { h[i * s + k] = max(0, Float(rng.normal())) }
+            for j in 0..<d { x[i * d + j] = Float(rng.normal()) }
+            h[i * s + 2] = i % 2 == 0 ? 0 : 1 + Float(i % 5)   // silent at the even rows, active at the odd ones
+        }
+        let rows = stride(from: 0, to: n, by: 2).map { $0 }   // the variable is measured at the even rows
+        let r = try CorrelationCore.run(latents: h, dSAE: s, residuals: x, dModel: d, experiments: (0..<n).map { $0 % 4 },
+                                        columns: [.init(name: "q.td_error", rows: rows, values: rows.map { _ in rng.normal() })],
+                                        options: CorrelationCore.Options(), seed: 1)
+        let rs = r.latentR["q.td_error"]!
+        XCTAssertEqual(rs[2], 0)
+        XCTAssertEqual(r.activeLatents, s)
+        let td = r.variables[0]
+        XCTAssertNotEqual(td.controlLatent, 2)
+        XCTAssertEqual(td.controlLatent, (0..<s).filter { $0 != 2 }.min { abs(rs[$0]) < abs(rs[$1]) })
+        XCTAssertNotEqual(td.controlR, 0)
+    }
+
     // MARK: sae
 
     /// The dictionary handed to the language model encodes and reconstructs exactly as the SAE does.

@@ -125,9 +125,6 @@ final class ForwardTests: XCTestCase {
         let zero = try m.forward(ForwardRequest(sequences: [s], edits: [
             ResidualEdit(block: 0, positions: [1, 4], operation: .add([Float](repeating: 0, count: m.config.dModel)))]))
         XCTAssertEqual(zero.logits, base.logits)
-        let recon = try m.forward(ForwardRequest(sequences: [s], edits: [
-            ResidualEdit(block: 1, positions: [0, 2, 4], operation: .saeReconstruct(sae))]))
-        assertClose(recon.logits[0], base.logits[0], 1e-5)
         let noop = try m.forward(ForwardRequest(sequences: [s], edits: [
             ResidualEdit(block: 0, positions: [3], operation: .saeLatents(sae, [LatentEdit(latent: 5, action: .scale(1))]))]))
         assertClose(noop.logits[0], base.logits[0], 1e-6)
@@ -158,6 +155,15 @@ final class ForwardTests: XCTestCase {
             let want = (0..<d).map { x[$0] + (newValue - f[j]) * sae.decoder[j * d + $0] / sae.inputScale }
             assertClose(Array(edited.residuals[0][0..<d]), want, 1e-5, "\(action)")
         }
+
+        // The full-reconstruction baseline replaces x by x̂ = decode(encode(x)): the error is dropped, so the
+        // stream (and what reads it) moves.
+        let recon = try m.forward(req([ResidualEdit(block: 0, sequences: [1], positions: [2], operation: .saeReconstruct(sae))]))
+        XCTAssertEqual(recon.residuals[0], base.residuals[0])
+        let xHat = sae.decode(f)
+        assertClose(Array(recon.residuals[1][0..<d]), xHat, 1e-6, "x̂")
+        XCTAssertGreaterThan(zip(xHat, x).map { abs($0 - $1) }.max()!, 1e-2, "a random SAE does not reconstruct x")
+        XCTAssertNotEqual(recon.logits[1], base.logits[1])
     }
 
     /// Edits at two blocks in one request (an intervention with latents in several blocks): each block's

@@ -53,8 +53,7 @@ def edit_rows(x, edit, saes):
     sae = {k: (v.to(x.device) if torch.is_tensor(v) else v) for k, v in saes[edit["sae"]].items()}
     f = sae_encode(x, sae)
     if op == "sae_reconstruct":
-        recon = sae_decode(f, sae)
-        return recon + (x - recon)
+        return sae_decode(f, sae)   # x̂: the SAE's error is dropped
     delta = torch.zeros_like(x)
     for k, action, value in edit["latents"]:
         old = f[:, k]

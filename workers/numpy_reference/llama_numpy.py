@@ -247,8 +247,7 @@ def apply_edit(e, x):
     if e.op == "add":
         x[ps] = rows + e.vector
     elif e.op == "sae_reconstruct":
-        recon = e.sae.decode(e.sae.encode(rows))
-        x[ps] = recon + (rows - recon)
+        x[ps] = e.sae.decode(e.sae.encode(rows))   # x̂: the SAE's error is dropped
     elif e.op == "sae_latents":
         sae = e.sae
         f = sae.encode(rows)

@@ -31,7 +31,8 @@ public struct VariableCorrelation: Codable, Sendable, Equatable {
     /// selection maximise r (`positive`) or −r (`negative`) instead of |r|; the bootstrap CI is still that
     /// of the chosen latent's signed r.
     public var sign: String?
-    /// Control: the latent with the lowest |r| among latents active on at least one row of the block.
+    /// Control: the latent with the lowest |r| among latents active on at least one of the rows the variable
+    /// is measured at (a latent silent there has r = 0 exactly, and editing it would change nothing).
     public var controlLatent: Int?
     public var controlR: Double?
     /// Raw residual dimensions as a baseline (when `correlate.neurons`); the best one's |r| (as `maxAbsR`).
@@ -97,7 +98,7 @@ extension StageContext {
 /// `correlate[L]`: every SAE latent (and raw residual dimension) of block L against the requested variables.
 struct CorrelateStage: StageBody {
     let kind = StageKind.correlate
-    let codeVersion = 1
+    let codeVersion = 2
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map(correlate)
@@ -250,6 +251,8 @@ enum CorrelationCore {
             var values = [Float](repeating: 0, count: n * p)
             for (j, col) in members.enumerated() { for i in 0..<n { values[i * p + j] = Float(col.values[i]) } }
             let hs = gather(h, cols: s, rows: rows)
+            var activeHere = [Bool](repeating: false, count: s)   // active at one of these rows
+            for i in 0..<(n * s) where hs[i] != 0 { activeHere[i % s] = true }
             let exps = rows.map { experiments[$0] }
             let vs = StandardisedColumns(values, rows: n, cols: p, method: options.method)
             let nonZeros = hs.reduce(0) { $1 != 0 ? $0 + 1 : $0 }
@@ -298,7 +301,7 @@ enum CorrelationCore {
             for (j, col) in members.enumerated() {
                 let dot = col.name.lastIndex(of: ".") ?? col.name.startIndex
                 let rj = (0..<s).map { r.data[$0 * p + j] }
-                let control = (0..<s).filter { active[$0] }.min { abs(rj[$0]) < abs(rj[$1]) }
+                let control = (0..<s).filter { activeHere[$0] }.min { abs(rj[$0]) < abs(rj[$1]) }
                 var v = VariableCorrelation(
                     name: col.name, agent: String(col.name[..<dot]),
                     variable: dot < col.name.endIndex ? String(col.name[col.name.index(after: dot)...]) : col.name,

@@ -15,7 +15,7 @@ import TDXTasks
 /// probabilities at the same choices (§9.11).
 struct InterveneStage: StageBody {
     let kind = StageKind.intervene
-    let codeVersion = 5
+    let codeVersion = 6
 
     func run(_ group: [StageContext]) throws -> [StageOutput] { try group.map(intervene) }
 

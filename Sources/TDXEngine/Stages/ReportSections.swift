@@ -100,6 +100,10 @@ struct InterventionSection {
     func write(_ r: inout ReportDraft) {
         guard !results.isEmpty else { return }
         r.md.heading("Interventions")
+        if results.contains(where: { $0.conditions.contains { $0.name == "reconstruction" } }) {
+            r.md.paragraph("`reconstruction` replaces the residual stream at the edited blocks by the SAE's reconstruction x̂ "
+                + "(its error dropped) with no latent edited: what the SAE alone costs. The latent edits keep the error.")
+        }
         var t = ReportTable(columns: ["intervention", "condition", "block", "latent", "edit", "metric", "mean", "CI low", "CI high",
                                       "Q-consistency", "Q NLL", "experiments"])
         for res in results {

@@ -308,7 +308,7 @@ extension Schema {
                       .call("lowest", [.symbol("td_error")]), "Control latent: lowest |r| in the same block, one per edited latent (unwritten: the variable latent or layer names)."),
                 Param("positions", .choice([Variant("all", doc: "every token of the prompt"), Variant("events")]),
                       .symbol("all"), "Where the edit is applied, §9.11."),
-                Param("baseline", .bool, .bool(true), "Also run the full-reconstruction baseline (x → x̂ + error)."),
+                Param("baseline", .bool, .bool(true), "Also run the full-reconstruction baseline (x → x̂, the SAE's error dropped)."),
                 Param("experiments", .int(.atLeast(0)), .int(0), "Experiments re-run (0 = all of the task's)."),
                 Param("mode", .choice([Variant("closed_loop", doc: "the task played again with the edit active; the model's choices change what follows"),
                                        Variant("replay", doc: "the intact run's transcripts read again with the edit active; scores the model's choice probabilities at the same choices")]),

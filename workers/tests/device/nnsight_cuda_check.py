@@ -22,8 +22,8 @@ Tolerances (errors are max |a − ref| / max |ref| over a request's arrays):
   correlates ≥ 0.99 with the reference, top-1 token agrees on ≥ 90 % of all logit rows (random logits have near
   ties), and each edit's effect (edited − unedited, both from the same configuration) correlates ≥ 0.95 with the
   reference's, so an edit that silently does nothing fails in bfloat16 too. cpu-bf16 calibrates these here.
-* sae_reconstruct is the identity up to rounding: its output must equal the unedited pass within 1e-4 (float32)
-  or 2e-2 (bfloat16) as well as match the reference.
+* sae_reconstruct replaces the stream by the SAE's reconstruction x̂ (the error dropped): it is checked like
+  the other edits, against the reference and by its effect's correlation.
 Also checked: the load answer (dtype used, config), tokenize against the Hugging Face tokenizer, and that a CUDA
 worker really computed on the GPU (a probe put on the worker's PYTHONPATH reports torch's peak CUDA allocation at
 exit, which must cover the weights) while a CPU worker never initialised CUDA.
@@ -54,7 +54,6 @@ TEXTS = ["hello world, hello world!", "  hello, wörld 42 — ok\n", "hellohello
 
 F32_TOL = 1e-3
 BF16 = dict(max_rel=0.1, row_corr=0.99, top1=0.9, effect_corr=0.95)
-RECON_TOL = {"float32": 1e-4, "bfloat16": 2e-2}
 
 PROBE = '''
 import atexit, os, runpy, sys
@@ -150,8 +149,7 @@ def apply_edit(x, e, saes):
     s = saes[e["sae"]]
     f = sae_encode(x, s)
     if e["op"] == "sae_reconstruct":
-        r = sae_decode(f, s)
-        return r + (x - r)
+        return sae_decode(f, s)
     delta = np.zeros_like(x)
     for L in e["latents"]:
         k, old = L["latent"], f[:, L["latent"]]
@@ -400,16 +398,11 @@ def compare(name, dtype, results, cases, report, cpu_f32):
             da = np.concatenate([(la - rows(plain, "logits")).ravel(), (ra - rows(plain, "resid")).ravel()])
             dr = np.concatenate([(lr - rows(cases["plain"][2], "logits")).ravel(),
                                  (rr - rows(cases["plain"][2], "resid")).ravel()])
-            if case == "sae_reconstruct":
-                m["recon_vs_plain_max_rel"] = max(max_rel(la, rows(plain, "logits")), max_rel(ra, rows(plain, "resid")))
-                checks.append(m["recon_vs_plain_max_rel"] <= RECON_TOL[dtype])
-                desc += f"; = unedited within {m['recon_vs_plain_max_rel']:.1e} (≤ {RECON_TOL[dtype]:g})"
-            else:
-                m["effect_corr"] = corr(da, dr)
-                m["effect_size"] = float(np.abs(dr).max() / np.abs(lr).max())
-                if dtype != "float32":
-                    checks.append(m["effect_corr"] >= BF16["effect_corr"])
-                desc += f"; effect corr {m['effect_corr']:.4f} (size {m['effect_size']:.2f})"
+            m["effect_corr"] = corr(da, dr)
+            m["effect_size"] = float(np.abs(dr).max() / np.abs(lr).max())
+            if dtype != "float32":
+                checks.append(m["effect_corr"] >= BF16["effect_corr"])
+            desc += f"; effect corr {m['effect_corr']:.4f} (size {m['effect_size']:.2f})"
         report.add(name, case, all(checks), desc, **m)
     if dtype != "float32" and top1_rows:
         frac = top1_hits / top1_rows
