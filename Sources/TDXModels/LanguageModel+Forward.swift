@@ -100,9 +100,8 @@ extension LanguageModel {
             }
             // x is now the residual stream after block l.
             for e in r.edits where e.block == l {
-                for s in e.sequences ?? Array(0..<S) {
-                    for p in e.positions { applyEdit(e.operation, to: &x, row: rowStart[s] + p - startPos[s]) }
-                }
+                let rows = (e.sequences ?? Array(0..<S)).flatMap { s in e.positions.map { rowStart[s] + $0 - startPos[s] } }
+                applyEdit(e.operation, to: &x, rows: rows)
             }
             for (bi, b) in r.captureBlocks.enumerated() where b == l {
                 for s in 0..<S {
@@ -210,31 +209,51 @@ extension LanguageModel {
         } } }
     }
 
-    /// Replaces row `row` of x [N × d] by the edited vector.
-    private func applyEdit(_ op: ResidualEdit.Operation, to x: inout [Float], row: Int) {
-        let d = config.dModel
+    /// Replaces rows `rows` of x [N × d] by the edited vectors, in order: a row listed twice is edited again,
+    /// so the rows go in runs without repeats, each run encoded and decoded as one product.
+    private func applyEdit(_ op: ResidualEdit.Operation, to x: inout [Float], rows: [Int]) {
+        var run: [Int] = [], inRun = Set<Int>()
+        for row in rows {
+            if inRun.contains(row) { applyEdit(op, to: &x, distinct: run); run = []; inRun = [] }
+            run.append(row); inRun.insert(row)
+        }
+        applyEdit(op, to: &x, distinct: run)
+    }
+
+    /// Edits distinct rows of x [N × d]: the SAE edits encode all of them in one product (xs [m × d] → f [m × s]).
+    private func applyEdit(_ op: ResidualEdit.Operation, to x: inout [Float], distinct rows: [Int]) {
+        let d = config.dModel, m = rows.count
+        guard m > 0 else { return }
         x.withUnsafeMutableBufferPointer { xp in
-            let v = xp.baseAddress! + row * d
+            let base = xp.baseAddress!
+            if case .add(let a) = op {
+                for row in rows { for j in 0..<d { base[row * d + j] += a[j] } }
+                return
+            }
+            var xs = [Float](repeating: 0, count: m * d)   // [m × d] the rows to edit, gathered
+            for (i, row) in rows.enumerated() { for j in 0..<d { xs[i * d + j] = base[row * d + j] } }
             switch op {
-            case .add(let a):
-                for j in 0..<d { v[j] += a[j] }
+            case .add: break
             case .saeReconstruct(let sae):
-                let recon = sae.decode(sae.encode(v))
-                for j in 0..<d { v[j] = recon[j] }
+                let recon = sae.decode(rows: sae.encode(rows: xs, count: m), count: m)   // [m × d] x̂
+                for (i, row) in rows.enumerated() { for j in 0..<d { base[row * d + j] = recon[i * d + j] } }
             case .saeLatents(let sae, let edits):
-                let f = sae.encode(v)
-                var delta = [Float](repeating: 0, count: d)   // normalised-space change of the decoder sum
-                for e in edits {
-                    let old = f[e.latent]
-                    let new: Float
-                    switch e.action {
-                    case .zero: new = 0
-                    case .scale(let k): new = old * k
-                    case .clamp(let value): new = value
+                let s = sae.latentCount
+                let f = sae.encode(rows: xs, count: m)   // [m × s]
+                for (i, row) in rows.enumerated() {
+                    var delta = [Float](repeating: 0, count: d)   // normalised-space change of the decoder sum
+                    for e in edits {
+                        let old = f[i * s + e.latent]
+                        let new: Float
+                        switch e.action {
+                        case .zero: new = 0
+                        case .scale(let k): new = old * k
+                        case .clamp(let value): new = value
+                        }
+                        if new != old { sae.addDecoderRow(e.latent, times: new - old, to: &delta) }
                     }
-                    if new != old { sae.addDecoderRow(e.latent, times: new - old, to: &delta) }
+                    for j in 0..<d { base[row * d + j] += delta[j] / sae.inputScale }
                 }
-                for j in 0..<d { v[j] += delta[j] / sae.inputScale }
             }
         }
     }
