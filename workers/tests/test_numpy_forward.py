@@ -202,15 +202,28 @@ class ForwardTests(unittest.TestCase):
             f = f2
         return np.maximum(f, 0)
 
-    def test_sae_reconstruct_keeps_the_stream(self):
-        self.register_sae("r1")
+    def test_sae_reconstruct_replaces_the_stream_by_its_reconstruction(self):
+        import numpy as np
+        sae = self.register_sae("r1")
         ids = [10, 20, 30, 40]
-        after, logits = naive_forward(self.W, ids)
+
+        def x_hat(x):
+            f = self.sae_encode(sae, x)
+            return (f @ sae["dec"].astype(np.float64) + sae["b_dec"]) / sae["scale"] + sae["shift"]
+
+        def hook(l, x):
+            if l == 0:
+                for p in range(4):
+                    x[p] = x_hat(x[p])
+        after, logits = naive_forward(self.W, ids, hook)
         edit = {"block": 0, "sequences": None, "positions": [0, 1, 2, 3], "op": "sae_reconstruct", "sae": "r1"}
         r, out = self.run_forward(sequences=[ids], logit_positions=[[-1]], capture_blocks=[0],
                                   capture_positions=[[0, 1, 2, 3]], edits=[edit])
-        self.assertClose(floats(out, r["residuals"][0]).reshape(4, 32), after[0], tol=1e-5 * 50)
+        got = floats(out, r["residuals"][0]).reshape(4, 32)
+        self.assertClose(got, after[0])
         self.assertClose(floats(out, r["logits"][0]), logits[3])
+        plain, _ = naive_forward(self.W, ids)
+        self.assertGreater(np.abs(got - plain[0]).max(), 1e-2, "x̂ of a random SAE is not x")
 
     def check_latent_edit(self, activation, latents, expected_new):
         import numpy as np
