@@ -226,20 +226,17 @@ extension LanguageModel {
         guard m > 0 else { return }
         x.withUnsafeMutableBufferPointer { xp in
             let base = xp.baseAddress!
-            if case .add(let a) = op {
-                for row in rows { for j in 0..<d { base[row * d + j] += a[j] } }
-                return
-            }
-            var xs = [Float](repeating: 0, count: m * d)   // [m × d] the rows to edit, gathered
-            for (i, row) in rows.enumerated() { for j in 0..<d { xs[i * d + j] = base[row * d + j] } }
+            // [m × d] the rows to edit, gathered
+            func gathered() -> [Float] { rows.flatMap { row in (0..<d).map { base[row * d + $0] } } }
             switch op {
-            case .add: break
+            case .add(let a):
+                for row in rows { for j in 0..<d { base[row * d + j] += a[j] } }
             case .saeReconstruct(let sae):
-                let recon = sae.decode(rows: sae.encode(rows: xs, count: m), count: m)   // [m × d] x̂
+                let recon = sae.decode(rows: sae.encode(rows: gathered(), count: m), count: m)   // [m × d] x̂
                 for (i, row) in rows.enumerated() { for j in 0..<d { base[row * d + j] = recon[i * d + j] } }
             case .saeLatents(let sae, let edits):
                 let s = sae.latentCount
-                let f = sae.encode(rows: xs, count: m)   // [m × s]
+                let f = sae.encode(rows: gathered(), count: m)   // [m × s]
                 for (i, row) in rows.enumerated() {
                     var delta = [Float](repeating: 0, count: d)   // normalised-space change of the decoder sum
                     for e in edits {

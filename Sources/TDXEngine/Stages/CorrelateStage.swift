@@ -252,10 +252,10 @@ enum CorrelationCore {
             for (j, col) in members.enumerated() { for i in 0..<n { values[i * p + j] = Float(col.values[i]) } }
             let hs = gather(h, cols: s, rows: rows)
             var activeHere = [Bool](repeating: false, count: s)   // active at one of these rows
-            for i in 0..<(n * s) where hs[i] != 0 { activeHere[i % s] = true }
+            var nonZeros = 0
+            for i in 0..<(n * s) where hs[i] != 0 { activeHere[i % s] = true; nonZeros += 1 }
             let exps = rows.map { experiments[$0] }
             let vs = StandardisedColumns(values, rows: n, cols: p, method: options.method)
-            let nonZeros = hs.reduce(0) { $1 != 0 ? $0 + 1 : $0 }
             let sparse = options.method == .pearson && Double(nonZeros) <= options.sparseDensity * Double(max(hs.count, 1))
             let sparseZ = sparse ? SparseFeatures(hs, rows: n, cols: s) : nil
             let denseZ = sparse ? nil : StandardisedColumns(hs, rows: n, cols: s, method: options.method)
