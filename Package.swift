@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "TDXRLTests", dependencies: ["TDXRL", "TDXTasks", "TDXCore"]),
         .testTarget(name: "TDXAnalysisTests", dependencies: ["TDXAnalysis", "TDXNumerics", "TDXCore"]),
         .testTarget(name: "TDXReportTests", dependencies: ["TDXReport", "TDXCore"], exclude: ["Golden"]),
-        .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXPlan", "TDXStore", "TDXLang", "TDXCore"]),
+        .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXPlan", "TDXStore", "TDXLang", "TDXReport", "TDXCore"]),
         .testTarget(name: "TDXCLITests", dependencies: ["TDXCLI", "TDXCore", "TDXModels"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,14 +24,12 @@ public struct Engine {
     /// (memoised in the cache by path, size and modification time) and the shape in their header.
     /// External backends: the worker is started (and kept in `services` for the run) and its declared
     /// identity — worker, model id, revision, dtype, plus the file's SHA-256 when the weights are a local
-    /// file — is hashed.
-    public static func modelIdentity(_ spec: ResolvedSpec, specPath: String, store: Store?,
-                                     services: EngineServices = EngineServices()) throws -> ModelIdentity {
-        guard let m = spec.model else { throw UsageError("the spec has no model block") }
+    /// file — is hashed. `m` is the model block of one variant: a `weights` sweep names several models.
+    static func modelIdentity(_ m: Params, specPath: String, store: Store?, services: EngineServices) throws -> ModelIdentity {
         let weights = m["weights"]?.stringValue ?? ""
         let backend = m["backend"]?.symbolValue ?? "local"
         if backend != "local" {
-            let w = try workerIdentity(ModelRunner.params(spec), specPath: specPath, store: store, services: services)
+            let w = try workerIdentity(m, specPath: specPath, store: store, services: services)
             return ModelIdentity(digest: w.digest, blocks: w.runner.config.blockCount, dModel: w.runner.config.dModel)
         }
         if let b = Schema.builtinModels.first(where: { $0.name == weights }) {
@@ -75,8 +73,16 @@ public struct Engine {
     }
 
     public func plan(_ spec: ResolvedSpec, specPath: String, store: Store, options: Plan.Options = Plan.Options()) throws -> Plan {
-        let graph = try Planner(codeVersions: registry.codeVersions)
-            .plan(spec, model: try Engine.modelIdentity(spec, specPath: specPath, store: store, services: services))
+        guard spec.model != nil else { throw UsageError("the spec has no model block") }
+        // One identity per distinct model a sweep names (each file hashed once).
+        var identities: [String: ModelIdentity] = [:]
+        let graph = try Planner(codeVersions: registry.codeVersions).plan(spec) { values in
+            let name = values.keys.sorted().map { "\($0)=\(values[$0]!.canonical)" }.joined(separator: ",")
+            if let known = identities[name] { return known }
+            let id = try Engine.modelIdentity(Params(values, prefix: "model"), specPath: specPath, store: store, services: services)
+            identities[name] = id
+            return id
+        }
         return try Plan(graph: graph, cache: try StoreCacheView(store: store, graph: graph), specPath: specPath, options: options)
     }
 

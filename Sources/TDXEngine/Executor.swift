@@ -54,6 +54,7 @@ public final class Executor: @unchecked Sendable {
         var summary = Summary(runID: runID)
         let t0 = Date()
         let keys = Dictionary(uniqueKeysWithValues: plan.graph.stages.map { ($0.id, $0.key) })
+        let params = Dictionary(uniqueKeysWithValues: plan.graph.stages.map { ($0.id, $0.params) })
         let display = ProgressDisplay(io: io, total: plan.toRun.count)
 
         // Stages already cached: recorded as reused so history and reasons stay exact.
@@ -75,7 +76,7 @@ public final class Executor: @unchecked Sendable {
                 let conn: Store
                 do { conn = try Store(path: storePath) } catch { scheduler.finish(Outcome(error: error)); return }
                 while let batch = scheduler.next() {
-                    scheduler.finish(execute(batch, store: conn, spec: spec, specPath: specPath, keys: keys, runID: runID,
+                    scheduler.finish(execute(batch, store: conn, spec: spec, specPath: specPath, keys: keys, params: params, runID: runID,
                                              reasons: reasons, forced: forced, display: display))
                 }
             }
@@ -109,7 +110,7 @@ public final class Executor: @unchecked Sendable {
 
     /// Locks, computes and commits one batch (a single stage, or a group computed in one pass).
     func execute(_ batch: [Stage], store: Store, spec: ResolvedSpec, specPath: String, keys: [String: String],
-                 runID: Int64, reasons: [String: String], forced: Set<String>, display: ProgressDisplay) -> Outcome {
+                 params: [String: [String: Value]], runID: Int64, reasons: [String: String], forced: Set<String>, display: ProgressDisplay) -> Outcome {
         var out = Outcome()
         var locked: [(Stage, StageLock)] = []
         do {
@@ -131,7 +132,7 @@ public final class Executor: @unchecked Sendable {
             let started = Date()
             for (s, _) in locked { display.started(s.id) }
             let contexts = locked.map { s, _ in
-                StageContext(stage: s, spec: spec, specPath: specPath, store: store, keysByID: keys,
+                StageContext(stage: s, spec: spec, specPath: specPath, store: store, keysByID: keys, paramsByID: params,
                              progress: display.sink(for: s.id), cancelled: cancelled, services: services)
             }
             let outputs: [StageOutput]

@@ -15,8 +15,15 @@ extension StageContext {
         try ModelRunner.shared(modelParams, info: try modelInfo(), specPath: specPath, services: services)
     }
 
-    /// The spec's model block as parameters (`model.weights`, `model.backend`, …).
-    var modelParams: Params { ModelRunner.params(spec) }
+    /// The spec's model block as parameters (`model.weights`, `model.backend`, …), with the values of this
+    /// stage's variant when the model block is swept (the planner gave its `model` stage those values).
+    var modelParams: Params {
+        var values = ModelRunner.params(spec).values
+        if let id = inputID("model"), let own = paramsByID[id] {
+            for (k, v) in own where k.hasPrefix("model.") { values[k] = v }
+        }
+        return Params(values, prefix: "model")
+    }
 }
 
 /// What the `model` stage stores.

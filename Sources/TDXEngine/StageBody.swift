@@ -44,15 +44,19 @@ public final class StageContext: @unchecked Sendable {
     /// Reads an input stage's blob; inputs are addressed by stage id.
     let store: Store
     let keysByID: [String: String]
+    /// Every planned stage's parameters by id: a stage reads its model's (under a `weights` sweep, its variant's).
+    let paramsByID: [String: [String: Value]]
     public let progress: ProgressSink
     let cancelled: @Sendable () -> Bool
     /// Process-wide services shared between stages (e.g. a loaded model).
     public let services: EngineServices
 
     init(stage: Stage, spec: ResolvedSpec, specPath: String, store: Store, keysByID: [String: String],
+         paramsByID: [String: [String: Value]] = [:],
          progress: ProgressSink, cancelled: @escaping @Sendable () -> Bool, services: EngineServices) {
         self.stage = stage; self.spec = spec; self.specPath = specPath; self.store = store
-        self.keysByID = keysByID; self.progress = progress; self.cancelled = cancelled; self.services = services
+        self.keysByID = keysByID; self.paramsByID = paramsByID
+        self.progress = progress; self.cancelled = cancelled; self.services = services
     }
 
     public var isCancelled: Bool { cancelled() }
@@ -73,8 +77,18 @@ public final class StageContext: @unchecked Sendable {
 
     public func param(_ name: String) -> Value? { stage.params[name] }
 
+    /// The id of this stage's input named `id`. Under a sweep an input carries its variant's tag
+    /// (`rollout{seed=2}`), and a body names it without one (`rollout`).
+    func inputID(_ id: String) -> String? {
+        if stage.inputs.contains(id) { return id }
+        return stage.inputs.first { $0.hasPrefix(id + "{") }
+    }
+
+    /// Whether the planner gave this stage an input named `id` (tagged or not).
+    public func hasInput(_ id: String) -> Bool { inputID(id) != nil }
+
     public func inputKey(_ id: String) throws -> String {
-        guard let k = keysByID[id] else { throw ExecutorError.missingInput(stage: stage.id, input: id) }
+        guard let k = keysByID[inputID(id) ?? id] else { throw ExecutorError.missingInput(stage: stage.id, input: id) }
         return k
     }
     public func inputFloats(_ id: String, _ blob: String) throws -> [Float] { try store.readFloats(key: try inputKey(id), blob: blob) }

@@ -4,7 +4,7 @@ import TDXPlan
 public enum StandardStages {
     public static var registry: StageRegistry {
         StageRegistry([
-            ModelStage(), RolloutStage(), ActivationsStage(), BehaviourStage(), VariablesStage(), SAEStage(), CorrelateStage(), InterveneStage(), GeometryStage(), ReportStage(),
+            ModelStage(), RolloutStage(), ActivationsStage(), BehaviourStage(), VariablesStage(), SAEStage(), CorrelateStage(), InterveneStage(), GeometryStage(), ReportStage(), CompareStage(),
         ])
     }
 }

@@ -44,9 +44,23 @@ public struct Planner {
     }
 
     public func plan(_ spec: ResolvedSpec, model: ModelIdentity) throws -> StageGraph {
+        try plan(spec, models: { _ in model })
+    }
+
+    /// The model block's parameters in one sweep variant (`model.weights`, `model.backend`, …), defaults included.
+    public static func modelParams(_ spec: ResolvedSpec, variant: [String: Value]) -> [String: Value] {
+        var out: [String: Value] = [:]
+        for p in spec.model?.params ?? [] { out["model.\(p.name)"] = variant["model.\(p.name)"] ?? p.value }
+        return out
+    }
+
+    /// Plans every sweep variant; `models` gives the identity of the model a variant's model block names
+    /// (a sweep over `weights` compares models, each with its own depth and key).
+    public func plan(_ spec: ResolvedSpec, models: ([String: Value]) throws -> ModelIdentity) throws -> StageGraph {
         var byKey: [String: Stage] = [:]
         var order: [String] = []
         for variant in try Self.variants(spec) {
+            let model = try models(Self.modelParams(spec, variant: variant))
             for s in try stages(spec, model: model, variant: variant) where byKey[s.key] == nil {
                 byKey[s.key] = s
                 order.append(s.key)
@@ -60,6 +74,16 @@ public struct Planner {
         for k in order where !seen.contains(byKey[k]!.id) {
             seen.insert(byKey[k]!.id)
             stages.append(byKey[k]!)
+        }
+        // A sweep's variants, side by side on one page.
+        let reports = stages.filter { $0.kind == .report }
+        if reports.count > 1 {
+            var p: [String: Value] = ["spec.digest": .string(spec.digest), "compare.variants": .list(reports.map { .string($0.id) })]
+            if let title = spec.block("report")?["title"] { p["report.title"] = title }
+            var s = Stage(id: "compare", kind: .compare, layer: nil, name: nil, params: p, inputs: reports.map(\.id),
+                          codeVersion: codeVersions[.compare] ?? 1, group: nil)
+            s.key = StageKey.key(s, inputKeys: Dictionary(uniqueKeysWithValues: reports.map { ($0.id, $0.key) }))
+            stages.append(s)
         }
         return StageGraph(specDigest: spec.digest, stages: stages)
     }
@@ -124,6 +148,11 @@ public struct Planner {
         let wantsActivations = spec.block("sae") != nil || spec.block("correlate") != nil || spec.block("geometry") != nil
         if usesLLM || wantsActivations {
             var modelParams = params(spec.model)
+            // A swept built-in model is pinned as an unswept one is, so it shares that spec's stages and cache.
+            if modelParams["model.sha256"]?.stringValue == "", let w = modelParams["model.weights"]?.stringValue,
+               let builtin = Schema.builtinModels.first(where: { $0.name == w }) {
+                modelParams["model.sha256"] = .string(builtin.sha256)
+            }
             modelParams["model.identity"] = .string(model.digest)
             add("model", .model, params: modelParams, inputs: [])
         }

@@ -44,14 +44,6 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(tdx("help", "sae").1.contains("epochs"))
     }
 
-    func testSweepVariantDirectoryNames() {
-        XCTAssertEqual(Results.variantName("report"), "defaults")
-        XCTAssertEqual(Results.variantName("report{sae.beta=1e-5}"), "sae.beta=1e-5")
-        XCTAssertEqual(Results.variantName("report{correlate.partial=[reward, time],sae.beta=0.0001}"),
-                       "correlate.partial=reward+time_sae.beta=0.0001")
-        XCTAssertEqual(Results.variantName("report{task.prompt_intro=\"a/b c\"}"), "task.prompt_intro=_a_b_c_")
-    }
-
     func testCheckShippedSpecs() {
         let specs = ["quick", "two_step", "grid_world", "graph"].map { Repo.path("specs/\($0).tdx") }
         let (c, _, err) = tdxArr(["check"] + specs)
@@ -133,6 +125,40 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(c, 0)
         XCTAssertTrue(out.contains("\"milliseconds\":"), out)
         XCTAssertTrue(out.contains("\"diagnostics\":0"), out)
+    }
+
+    /// A sweep writes its comparison at the top of the results directory and each variant's report in a
+    /// sub-directory; a directory of variant reports written before the comparison existed is replaced.
+    func testSweepResultsLayout() throws {
+        let spec = try tempSpec("""
+            tdx 1
+            seed in [1, 2]
+            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
+            agent sim { kind = q_learning  β = 5 }
+            fit behaviour { models = [q_learning, repetition] }
+            report {}
+
+            """)
+        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent()
+        let cache = dir.appendingPathComponent("c.sqlite").path, results = dir.appendingPathComponent("results").path
+        for sub in ["seed=1", "old"] {   // what an earlier tdx left: marked variant directories only
+            try FileManager.default.createDirectory(atPath: results + "/" + sub, withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: results + "/" + sub + "/" + Results.marker))
+        }
+        let (code, _, err) = tdx("run", spec, "--cache", cache, "--results", results)
+        XCTAssertEqual(code, 0, err)
+        let top = try FileManager.default.contentsOfDirectory(atPath: results)
+        XCTAssertEqual(Set(top), [Results.marker, "report.md", "behaviour.svg", "returns.csv", "model_comparison.csv",
+                                  "nll_differences.csv", "seed=1", "seed=2"])
+        for sub in ["seed=1", "seed=2"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(results)/\(sub)/report.md"), sub)
+        }
+        // A directory that holds something else is left alone.
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: results + "/notes.txt"))
+        try FileManager.default.removeItem(atPath: results + "/" + Results.marker)
+        let (again, _, err2) = tdx("run", spec, "--cache", cache, "--results", results)
+        XCTAssertEqual(again, 1)
+        XCTAssertTrue(err2.contains("is not a tdx report directory"), err2)
     }
 
     /// Node names a spec gives must differ in their first token (predictions are scored by it): a clash

@@ -4,6 +4,7 @@ import TDXCore
 @testable import TDXEngine
 import TDXLang
 import TDXPlan
+import TDXReport
 import TDXStore
 
 final class PlannerTests: XCTestCase {
@@ -129,6 +130,84 @@ final class PlannerTests: XCTestCase {
                                                 with: "correlate { with = [td_error]  partial in [[], [sr_td_error]] }")
         let d = try XCTUnwrap(Frontend.check(text: bad, path: "bad.tdx").diagnostics.first)
         XCTAssertEqual(d.message, "`partial`: no agent block provides `sr_td_error`")
+    }
+
+    /// `weights in [a, b]` (Fig 2A's 8B against 70B): each model gets its own identity, depth and stages; the
+    /// spec's first model keeps its key only when nothing else differs (its stages are tagged by the sweep).
+    func testWeightsSweepPlansEachModelAtItsOwnDepth() throws {
+        let text = baseSpec.replacingOccurrences(of: "seed = 7", with: "seed = 7\nmodel llm { weights in [\"smollm2-135m\", \"small.gguf\"] }")
+            .replacingOccurrences(of: "layers = [1, 5, 9]", with: "layers = all")
+        let r = Frontend.check(text: text, path: "models.tdx")
+        let spec = try XCTUnwrap(r.spec, "\(r.diagnostics.map(\.message))")
+        XCTAssertEqual(spec.model?["sha256"], .string(""), "a swept model block is not pinned to one file")
+        var asked: [String] = []
+        let graph = try Planner().plan(spec) { values in
+            let w = values["model.weights"]?.stringValue ?? ""
+            asked.append(w)
+            return w == "small.gguf" ? ModelIdentity(digest: "b", blocks: 2, dModel: 8) : ModelIdentity(digest: "a", blocks: 30, dModel: 576)
+        }
+        XCTAssertEqual(asked, ["smollm2-135m", "small.gguf"])
+        let ids = graph.stages.map(\.id)
+        let big = #"{model.weights="smollm2-135m"}"#, small = #"{model.weights="small.gguf"}"#
+        XCTAssertEqual(ids.filter { $0.hasPrefix("sae[") && $0.hasSuffix(big) }.count, 30, "\(ids)")
+        XCTAssertEqual(ids.filter { $0.hasPrefix("sae[") && $0.hasSuffix(small) }, ["sae[0]" + small, "sae[1]" + small])
+        XCTAssertEqual(graph[id: "model" + small]?.params["model.identity"], .string("b"))
+        XCTAssertEqual(graph[id: "rollout" + small]?.inputs, ["model" + small])
+        XCTAssertNotEqual(graph[id: "rollout" + small]?.key, graph[id: "rollout" + big]?.key)
+        XCTAssertEqual(ids.filter { $0.hasPrefix("report") }, ["report" + big, "report" + small])
+        // The built-in variant is pinned as the spec without the sweep is, so their stages share keys (and cache).
+        let alone = try XCTUnwrap(Frontend.check(text: baseSpec.replacingOccurrences(of: "layers = [1, 5, 9]", with: "layers = all"),
+                                                 path: "one.tdx").spec)
+        let one = try Planner().plan(alone, model: ModelIdentity(digest: "a", blocks: 30, dModel: 576))
+        XCTAssertEqual(graph[id: "model" + big]?.params["model.sha256"], one[id: "model"]?.params["model.sha256"])
+        XCTAssertEqual(graph[id: "sae[7]" + big]?.key, one[id: "sae[7]"]?.key)
+
+        // A pin names one file, so it cannot go with several models.
+        let pinned = text.replacingOccurrences(of: "\"small.gguf\"] }", with: "\"small.gguf\"]  sha256 = \"ab\" }")
+        XCTAssertEqual(Frontend.check(text: pinned, path: "p.tdx").diagnostics.first?.message,
+                       "`sha256`: pins one file, but `weights` names several models")
+    }
+
+    /// A swept seed tags the rollout and everything after it; each stage body still finds its inputs by
+    /// their plain names (`rollout`, `behaviour`), so every variant runs to its report.
+    func testSweptSeedRunsEveryVariantToItsReport() throws {
+        let sb = try Sandbox()
+        let path = try sb.write("""
+            tdx 1
+            seed in [1, 2]
+            task two_step { experiments = 3  episodes = 8  random_episodes = 2  policy = agent(sim) }
+            agent sim { kind = q_learning  α = 0.3  β = 5 }
+            fit behaviour { models = [q_learning, repetition] }
+            report {}
+
+            """)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let engine = Engine(registry: StandardStages.registry)
+        let store = try Store(path: sb.cache)
+        let plan = try engine.plan(spec, specPath: path, store: store)
+        XCTAssertEqual(plan.graph.stages.map(\.id).filter { $0.hasPrefix("report") }, ["report{seed=1}", "report{seed=2}"])
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        var reports: [String] = []
+        for id in ["report{seed=1}", "report{seed=2}"] {
+            let report = try store.readString(key: plan.graph[id: id]!.key, blob: "report.md")
+            XCTAssertTrue(report.contains("## Model comparison"), id)
+            reports.append(report)
+        }
+        XCTAssertNotEqual(reports[0], reports[1], "the seeds played different games")
+
+        // The comparison page: every variant's rows from its own report, side by side.
+        let compare = try XCTUnwrap(plan.graph[id: "compare"])
+        XCTAssertEqual(compare.inputs, ["report{seed=1}", "report{seed=2}"])
+        let page = try store.readString(key: compare.key, blob: "report.md")
+        XCTAssertTrue(page.contains("the sweep compared"), page)
+        XCTAssertTrue(page.contains("`seed=2/`"), page)
+        let merged = CSVTable.parse(try store.readString(key: compare.key, blob: "model_comparison.csv"))
+        XCTAssertEqual(merged.header.first, "variant")
+        for (i, id) in ["report{seed=1}", "report{seed=2}"].enumerated() {
+            let own = CSVTable.parse(try store.readString(key: plan.graph[id: id]!.key, blob: "model_comparison.csv"))
+            XCTAssertEqual(merged.rows.filter { $0[0] == "seed=\(i + 1)" }.map { Array($0.dropFirst()) }, own.rows)
+        }
+        XCTAssertTrue(try store.readString(key: compare.key, blob: "behaviour.svg").contains("seed=2"))
     }
 
     func testOnlyUntilForceAndJSON() throws {

@@ -39,6 +39,17 @@ final class FormatTests: XCTestCase {
         XCTAssertEqual(CSVTable.field(""), "")
     }
 
+    /// `parse` reads back what `render` writes, awkward fields included, and plain RFC 4180 with CRLF.
+    func testCSVParseInvertsRender() {
+        let header = ["name", "value"]
+        let rows = [["plain", "1"], ["a,b", ""], ["say \"hi\"", "two\nlines"], [" padded", "crlf\r\nend"], ["", ""]]
+        let parsed = CSVTable.parse(CSVTable.render(header: header, rows: rows))
+        XCTAssertEqual(parsed.header, header)
+        XCTAssertEqual(parsed.rows, rows)
+        XCTAssertEqual(CSVTable.parse("a,b\r\n1,\"x\"\"y\"\r\n2,3").rows, [["1", "x\"y"], ["2", "3"]])
+        XCTAssertEqual(CSVTable.parse("").header, [])
+    }
+
     func testTableRendersExactCSVAndRoundedMarkdown() {
         var t = ReportTable(columns: ["model", "NLL", "p", "n"])
         t.append(["Q-learning", .number(2729.4567, .fixed(decimals: 1)), .number(3e-9), 100])

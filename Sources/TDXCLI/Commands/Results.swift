@@ -10,27 +10,29 @@ enum Results {
     static let marker = ".tdx-results"
     static func write(plan: Plan, storePath: String, to directory: String) throws -> [String] {
         let store = try Store(path: storePath)
-        let reports = plan.graph.stages.filter { $0.kind == .report }
+        let reports = try plan.graph.stages.filter { $0.kind == .report }.filter { try store.hasArtifact($0.key) }
+        // A sweep's comparison goes at the top, each variant's report in a sub-directory named by its swept
+        // values, all swapped in at once.
+        if let compare = plan.graph.stages.first(where: { $0.kind == .compare }), try store.hasArtifact(compare.key) {
+            try replaceDirectory(directory) { tmp in
+                _ = try store.exportAll(key: compare.key, to: tmp)
+                for r in reports {
+                    let sub = tmp + "/" + ReportDirectory.name(r.id)
+                    try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+                    _ = try store.exportAll(key: r.key, to: sub)
+                    try Data().write(to: URL(fileURLWithPath: sub + "/" + marker))
+                }
+            }
+            return [directory]
+        }
+        let single = plan.graph.stages.filter { $0.kind == .report }.count == 1
         var dirs: [String] = []
-        for r in reports where try store.hasArtifact(r.key) {
-            // Sweep variants get one sub-directory each, named by their swept values; the variant where every
-            // swept parameter added later keeps its default carries no values, and is named `defaults`.
-            let dir = reports.count == 1 ? directory : directory + "/" + variantName(r.id)
+        for r in reports {
+            let dir = single ? directory : directory + "/" + ReportDirectory.name(r.id)
             try replaceDirectory(dir) { tmp in _ = try store.exportAll(key: r.key, to: tmp) }
             dirs.append(dir)
         }
         return dirs
-    }
-
-    /// A sweep variant's directory name from its report's id: `report{correlate.partial=[reward, time],sae.beta=1e-5}`
-    /// → `correlate.partial=reward+time_sae.beta=1e-5` (list items joined by +, parameters by _, nothing
-    /// outside [A-Za-z0-9._=+-]).
-    static func variantName(_ id: String) -> String {
-        let tag = String(id.dropFirst("report".count)).filter { !"{}[]".contains($0) }
-            .replacingOccurrences(of: ", ", with: "+").replacingOccurrences(of: ",", with: "_")
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._=+-")
-        let safe = String(tag.map { allowed.contains($0) ? $0 : "_" })
-        return safe.isEmpty ? "defaults" : safe
     }
 
     /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.
@@ -46,7 +48,9 @@ enum Results {
         } catch { try? fm.removeItem(atPath: tmp); throw error }
         if fm.fileExists(atPath: dir) {
             let contents = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
-            guard contents.isEmpty || contents.contains(marker) else {
+            // Variant reports written one by one (no comparison yet) leave only marked sub-directories.
+            let onlyReports = contents.allSatisfy { fm.fileExists(atPath: dir + "/" + $0 + "/" + marker) }
+            guard contents.isEmpty || contents.contains(marker) || onlyReports else {
                 try? fm.removeItem(atPath: tmp)
                 throw UsageError("\(dir) exists and is not a tdx report directory", help: "choose another place with --results DIR")
             }

@@ -96,7 +96,7 @@ struct InterveneStage: StageBody {
         }
         var downstream: [String: [String: Double]] = [:]
         if let (agentConfig, column) = downstreamAgent {
-            let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
+            let fits: BehaviourReport? = ctx.hasInput("behaviour")
                 ? try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
             if replay {
                 // The intact replay recorded its own streams, below with the other conditions.
@@ -121,7 +121,7 @@ struct InterveneStage: StageBody {
         }
         // Q-learning consistency uses the behaviour fit, when there is one.
         var qModel: (BehaviourModel, [Double])?
-        if ctx.stage.inputs.contains("behaviour"),
+        if ctx.hasInput("behaviour"),
            let fits = try? JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")),
            let q = fits.models.first(where: { $0.name == "q_learning" }) {
             let model = BehaviourModel(.qLearning)

@@ -41,9 +41,9 @@ struct ReportBuilder {
             ?? URL(fileURLWithPath: ctx.specPath).deletingPathExtension().lastPathComponent
         var r = ReportDraft(md: MarkdownReport(title: title))
         header(&r)
-        let rollout = ctx.stage.inputs.contains("rollout") ? try RolloutData.decode(try ctx.inputString("rollout", "rollout")) : nil
+        let rollout = ctx.hasInput("rollout") ? try RolloutData.decode(try ctx.inputString("rollout", "rollout")) : nil
         if let rollout { BehaviourSection(rollout: rollout).write(&r) }
-        if ctx.stage.inputs.contains("behaviour"), let rollout {
+        if ctx.hasInput("behaviour"), let rollout {
             let report = try JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour"))
             let differences = NLLComparison.all(report, experiments: rollout.steps,
                                                 config: SpecConfigs.fit(Params(ctx.stage.params, prefix: "fit")),
@@ -56,7 +56,7 @@ struct ReportBuilder {
         InterventionSection(results: try ctx.inputs(of: .intervene).map {
             try InterventionResult.decode(try ctx.inputString($0, "intervention"))
         }).write(&r)
-        if ctx.stage.inputs.contains("geometry") {
+        if ctx.hasInput("geometry") {
             GeometrySection(result: try GeometryResult.decode(try ctx.inputString("geometry", "geometry"))).write(&r)
         }
         var out = r.files

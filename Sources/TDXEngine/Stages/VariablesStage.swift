@@ -41,7 +41,7 @@ struct VariablesStage: StageBody {
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in
             let rollout = try RolloutData.decode(try ctx.inputString("rollout", "rollout"))
-            let fits: BehaviourReport? = ctx.stage.inputs.contains("behaviour")
+            let fits: BehaviourReport? = ctx.hasInput("behaviour")
                 ? try JSONDecoder().decode(BehaviourReport.self, from: try ctx.inputData("behaviour", "behaviour")) : nil
             var data = VariablesData(experiments: Array(repeating: [:], count: rollout.experiments.count))
             for name in Params.agentNames(ctx.stage.params) {

@@ -57,6 +57,14 @@ struct CrossChecker {
         guard let i = spec.blocks.firstIndex(where: { $0.kind == "model" }) else { return }
         let m = spec.blocks[i]
         let weights = m["weights"]?.stringValue ?? ""
+        if m.param("weights")?.sweep != nil {
+            // Each variant's model is pinned by its own digest (the built-in's, or its file's) in the keys.
+            if !(m["sha256"]?.stringValue ?? "").isEmpty {
+                fail(.invalid(key: "sha256", reason: "pins one file, but `weights` names several models",
+                              help: "remove `sha256`: each model's SHA-256 is in its stage keys and its report"), m, "sha256")
+            }
+            return
+        }
         guard let builtin = Schema.builtinModels.first(where: { $0.name == weights }),
               let j = m.params.firstIndex(where: { $0.name == "sha256" }) else { return }
         let given = m.params[j].value.stringValue ?? ""
@@ -213,9 +221,11 @@ struct CrossChecker {
     }
 
     private mutating func checkLayers() {
-        guard let m = spec.model, let weights = m["weights"]?.stringValue,
-              let builtin = Schema.builtinModels.first(where: { $0.name == weights }) else { return }
-        let depth = builtin.blocks
+        // Under a `weights` sweep every built-in model named must have the layers (the planner checks files).
+        let named = (spec.model?.param("weights")?.values ?? []).compactMap(\.stringValue)
+        guard let builtin = named.compactMap({ w in Schema.builtinModels.first { $0.name == w } }).min(by: { $0.blocks < $1.blocks })
+        else { return }
+        let depth = builtin.blocks, weights = builtin.name
         if let a = spec.block("activations"), let layers = a["layers"]?.intList {
             for l in layers where l >= depth {
                 fail(.layerOutOfRange(layer: l, depth: depth, model: weights), a, "layers")

@@ -77,10 +77,9 @@ extension Schema {
             subKinds: [], multiple: false, implicit: true,
             params: [
                 Param("weights", .string, .string("smollm2-135m"),
-                      "Built-in model name, or a path to a .gguf file or a Hugging Face safetensors directory.",
-                      sweepable: false),
+                      "Built-in model name, or a path to a .gguf file or a Hugging Face safetensors directory; `weights in [a, b]` runs the spec once per model."),
                 Param("sha256", .string, .string(""),
-                      "Expected SHA-256 of the weights file; filled in for built-in models, checked when set."),
+                      "Expected SHA-256 of the weights file; filled in for built-in models, checked when set.", sweepable: false),
                 Param("backend", .choice([Variant("local", doc: "the in-process Swift engine"),
                                           Variant("worker", doc: "a process speaking the tdx JSON-lines protocol"),
                                           Variant("nnsight", doc: "the shipped nnsight worker (GPU or NDIF)")]),

@@ -1,0 +1,183 @@
+import Foundation
+import TDXCore
+import TDXPlan
+import TDXReport
+
+/// `compare`: one page across the variants of a sweep (DESIGN §3: "reports compare them"), built from
+/// the tables each variant's report wrote, so it shows exactly the numbers of those reports. Planned only
+/// when a spec sweeps something; a `weights` sweep gives the paper's Fig 2A (one model against another).
+struct CompareStage: StageBody {
+    let kind = StageKind.compare
+    let codeVersion = 1
+
+    func run(_ group: [StageContext]) throws -> [StageOutput] {
+        try group.map { ctx in try SweepComparison(ctx: ctx).build() }
+    }
+}
+
+struct SweepComparison {
+    let ctx: StageContext
+
+    /// One variant's report: its label (the swept values) and the CSV tables it wrote, by file name.
+    struct Variant {
+        var label: String
+        var reportID: String
+        var tables: [String: (header: [String], rows: [[String]])]
+    }
+
+    /// The report tables the comparison merges, in page order.
+    static let tableNames = ["returns.csv", "accuracy.csv", "model_comparison.csv", "nll_differences.csv", "sae_quality.csv",
+                             "correlations.csv", "interventions.csv", "downstream.csv"]
+
+    /// `report{sae.beta=1e-5,seed=2}` → `sae.beta=1e-5, seed=2`; the variant whose swept parameters were
+    /// added later and left at their defaults has no tag.
+    static func label(_ reportID: String) -> String {
+        guard let open = reportID.firstIndex(of: "{"), reportID.hasSuffix("}") else { return "defaults" }
+        let tag = String(reportID[reportID.index(after: open)..<reportID.index(before: reportID.endIndex)])
+        var parts: [String] = [], depth = 0, current = ""
+        for ch in tag {
+            if ch == "[" { depth += 1 } else if ch == "]" { depth -= 1 }
+            if ch == ",", depth == 0 { parts.append(current); current = "" } else { current.append(ch) }
+        }
+        return (parts + [current]).joined(separator: ", ")
+    }
+
+    func variants() -> [Variant] {
+        ctx.inputs(of: .report).map { id in
+            var tables: [String: (header: [String], rows: [[String]])] = [:]
+            for name in Self.tableNames {
+                // A table a variant's report did not write (no fit, no interventions) is simply absent.
+                guard let text = try? ctx.inputString(id, name) else { continue }
+                tables[name] = CSVTable.parse(text)
+            }
+            return Variant(label: Self.label(id), reportID: id, tables: tables)
+        }
+    }
+
+    func build() throws -> StageOutput {
+        let variants = variants()
+        let title = (ctx.stage.params["report.title"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
+            ?? URL(fileURLWithPath: ctx.specPath).deletingPathExtension().lastPathComponent
+        var r = ReportDraft(md: MarkdownReport(title: title + ": the sweep compared"))
+        r.md.keyValueTable([("spec", URL(fileURLWithPath: ctx.specPath).lastPathComponent),
+                            ("spec digest", ctx.stage.params["spec.digest"]?.stringValue ?? ""),
+                            ("tdx version", TDXVersion.string)], header: ("Provenance", ""), codeValues: true)
+        r.md.paragraph("One row per variant of the sweep; each has its full report in the directory named. Every number "
+            + "below is copied from those reports' tables, with a `variant` column added.")
+        var index = ReportTable(columns: ["variant", "directory", "report key"])
+        for v in variants {
+            index.append([.text(v.label), .text(Markdown.code(ReportDirectory.name(v.reportID) + "/")),
+                          .text(Markdown.code((try? ctx.inputKey(v.reportID)) ?? ""))])
+        }
+        r.md.table(index)
+        behaviour(variants, &r)
+        fits(variants, &r)
+        correlations(variants, &r)
+        interventions(variants, &r)
+        var out = r.files
+        out.text("report.md", r.md.text)
+        return out
+    }
+
+    /// A table's rows from every variant, with a leading `variant` column; columns a variant lacks stay empty.
+    static func merged(_ name: String, _ variants: [Variant]) -> ReportTable? {
+        let present = variants.filter { $0.tables[name] != nil }
+        guard !present.isEmpty else { return nil }
+        var columns: [String] = []
+        for v in present { for c in v.tables[name]!.header where !columns.contains(c) { columns.append(c) } }
+        var t = ReportTable(columns: ["variant"] + columns)
+        for v in present {
+            let (header, rows) = v.tables[name]!
+            for row in rows {
+                t.append([.text(v.label)] + columns.map { c in header.firstIndex(of: c).flatMap { row[safe: $0] }.map(Self.cell) ?? .text("") })
+            }
+        }
+        return t
+    }
+
+    /// A CSV field as a cell: integers and numbers keep their exact value (the CSV round-trips).
+    static func cell(_ s: String) -> Cell {
+        if let i = Int(s) { return .int(i) }
+        if let x = Double(s), s.first.map({ $0.isNumber || $0 == "-" || $0 == "N" || $0 == "i" }) == true { return .number(x) }
+        return .text(s)
+    }
+
+    static func column(_ t: (header: [String], rows: [[String]]), _ name: String) -> [Double] {
+        guard let i = t.header.firstIndex(of: name) else { return [] }
+        return t.rows.map { $0[safe: i].flatMap(Double.init) ?? .nan }
+    }
+
+    func behaviour(_ variants: [Variant], _ r: inout ReportDraft) {
+        let returns = variants.filter { $0.tables["returns.csv"] != nil }
+        let accuracy = variants.filter { $0.tables["accuracy.csv"] != nil }
+        guard !returns.isEmpty || !accuracy.isEmpty else { return }
+        r.md.heading("Behaviour")
+        if !returns.isEmpty {
+            let series = returns.map { v -> LinePlot.Series in
+                let t = v.tables["returns.csv"]!
+                return .init(v.label, x: Self.column(t, "episode"), y: Self.column(t, "mean points"),
+                             band: .init(lower: Self.column(t, "ci low"), upper: Self.column(t, "ci high")), markers: true)
+            }
+            r.figure("behaviour.svg", LinePlot(title: "Points per episode", xLabel: "episode", yLabel: "mean points (95 % CI)", series: series),
+                     alt: "Points per episode, one line per variant")
+            if let t = Self.merged("returns.csv", variants) { r.files.text("returns.csv", t.csv) }
+        }
+        if !accuracy.isEmpty {
+            var conditions: [String] = []
+            for v in accuracy { for row in v.tables["accuracy.csv"]!.rows where !conditions.contains(row[0]) { conditions.append(row[0]) } }
+            let series = conditions.map { c in
+                BarChart.Series(c, values: accuracy.map { v in
+                    let t = v.tables["accuracy.csv"]!
+                    guard let i = t.rows.firstIndex(where: { $0.first == c }) else { return BarChart.Value(.nan) }
+                    return BarChart.Value(Self.column(t, "accuracy")[i], lower: Self.column(t, "ci low")[i], upper: Self.column(t, "ci high")[i])
+                })
+            }
+            r.figure("behaviour.svg", BarChart(title: "Prediction accuracy", yLabel: "accuracy (95 % CI)", groups: accuracy.map(\.label),
+                                               series: series, showValues: true),
+                     alt: "Prediction accuracy per variant")
+            if let t = Self.merged("accuracy.csv", variants) { r.table("accuracy.csv", t) }
+        }
+    }
+
+    func fits(_ variants: [Variant], _ r: inout ReportDraft) {
+        guard let t = Self.merged("model_comparison.csv", variants) else { return }
+        r.md.heading("Model comparison")
+        r.md.paragraph("The behavioural models fitted to each variant's choices (NLL summed over experiments; lower is better).")
+        r.table("model_comparison.csv", t)
+        if let d = Self.merged("nll_differences.csv", variants) { r.table("nll_differences.csv", d) }
+    }
+
+    func correlations(_ variants: [Variant], _ r: inout ReportDraft) {
+        guard let all = Self.merged("correlations.csv", variants) else { return }
+        r.md.heading("Correlations")
+        r.md.paragraph("Max |r| over latents per block, one line per variant (the variants' reports add the smoothed curves, "
+            + "permutation nulls, neuron baselines and held-out r; all are in `correlations.csv`).")
+        var names: [String] = []
+        for v in variants { for row in v.tables["correlations.csv"]?.rows ?? [] where !names.contains(row[0]) { names.append(row[0]) } }
+        for name in names {
+            let series = variants.compactMap { v -> LinePlot.Series? in
+                guard let t = v.tables["correlations.csv"] else { return nil }
+                let rows = t.rows.filter { $0.first == name }
+                guard !rows.isEmpty else { return nil }
+                let sub = (header: t.header, rows: rows)
+                return .init(v.label, x: Self.column(sub, "block"), y: Self.column(sub, "max |r|"), markers: rows.count < 12)
+            }
+            let file = "max_r_" + name.replacingOccurrences(of: ".", with: "_") + ".svg"
+            r.figure(file, LinePlot(title: "Max |r| with \(name)", xLabel: "block", yLabel: "max |r| over latents", series: series, yRange: 0...1),
+                     alt: "Max |r| with \(name) per block, one line per variant")
+        }
+        r.files.text("correlations.csv", all.csv)
+        if let s = Self.merged("sae_quality.csv", variants) { r.files.text("sae_quality.csv", s.csv) }
+    }
+
+    func interventions(_ variants: [Variant], _ r: inout ReportDraft) {
+        guard let t = Self.merged("interventions.csv", variants) else { return }
+        r.md.heading("Interventions")
+        r.table("interventions.csv", t)
+        if let d = Self.merged("downstream.csv", variants) { r.files.text("downstream.csv", d.csv) }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
