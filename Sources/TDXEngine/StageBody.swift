@@ -94,6 +94,8 @@ public final class StageContext: @unchecked Sendable {
     public func inputFloats(_ id: String, _ blob: String) throws -> [Float] { try store.readFloats(key: try inputKey(id), blob: blob) }
     public func inputString(_ id: String, _ blob: String) throws -> String { try store.readString(key: try inputKey(id), blob: blob) }
     public func inputData(_ id: String, _ blob: String) throws -> Data { try store.readData(key: try inputKey(id), blob: blob) }
+    /// The names of an input's blobs (a report's files).
+    public func inputBlobNames(_ id: String) throws -> [String] { try store.blobNames(key: try inputKey(id)) }
     /// Input ids of a kind (`sae`), in the order the planner listed them.
     public func inputs(of kind: StageKind) -> [String] {
         stage.inputs.filter { id in id == kind.rawValue || id.hasPrefix(kind.rawValue + "[") || id.hasPrefix(kind.rawValue + "{") }

@@ -131,6 +131,9 @@ extension Store {
         }
     }
 
+    /// The names of an artifact's blobs, sorted.
+    public func blobNames(key: String) throws -> [String] { try blobs(of: key).map(\.info.name) }
+
     public func readString(key: String, blob name: String) throws -> String {
         String(decoding: try readData(key: key, blob: name), as: UTF8.self)
     }

@@ -228,3 +228,24 @@ final class PlannerTests: XCTestCase {
         XCTAssertThrowsError(try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sea"])))
     }
 }
+
+final class SweepComparisonTests: XCTestCase {
+    func testLabelsSplitParametersNotListItems() {
+        XCTAssertEqual(SweepComparison.label("report"), "defaults")
+        XCTAssertEqual(SweepComparison.label("report{correlate.partial=[reward, time],seed=2}"), "correlate.partial=[reward, time], seed=2")
+    }
+
+    /// Rows keep their variant; a column only one variant wrote stays empty for the other; numbers keep
+    /// their exact text in the CSV.
+    func testMergedTablesKeepEveryVariantsRows() throws {
+        let a = SweepComparison.Variant(label: "seed=1", reportID: "report{seed=1}",
+                                        tables: ["t.csv": (["x", "y"], [["1", "0.30000000000000004"], ["2", "NaN"]])])
+        let b = SweepComparison.Variant(label: "seed=2", reportID: "report{seed=2}", tables: ["t.csv": (["x", "z"], [["3", "a,b"]])])
+        let t = try XCTUnwrap(SweepComparison.merged("t.csv", [a, b]))
+        XCTAssertEqual(t.header, ["variant", "x", "y", "z"])
+        XCTAssertEqual(t.table.rows[0][2], .number(0.30000000000000004))
+        XCTAssertEqual(CSVTable.parse(t.csv).rows, [["seed=1", "1", "0.30000000000000004", ""], ["seed=1", "2", "NaN", ""],
+                                                    ["seed=2", "3", "", "a,b"]])
+        XCTAssertNil(SweepComparison.merged("absent.csv", [a, b]))
+    }
+}

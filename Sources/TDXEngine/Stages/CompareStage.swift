@@ -42,20 +42,18 @@ struct SweepComparison {
         return (parts + [current]).joined(separator: ", ")
     }
 
-    func variants() -> [Variant] {
-        ctx.inputs(of: .report).map { id in
+    func variants() throws -> [Variant] {
+        try ctx.inputs(of: .report).map { id in
             var tables: [String: (header: [String], rows: [[String]])] = [:]
-            for name in Self.tableNames {
-                // A table a variant's report did not write (no fit, no interventions) is simply absent.
-                guard let text = try? ctx.inputString(id, name) else { continue }
-                tables[name] = CSVTable.parse(text)
-            }
+            // A table a variant's report did not write (no fit, no interventions) is simply absent.
+            let written = Set(try ctx.inputBlobNames(id))
+            for name in Self.tableNames where written.contains(name) { tables[name] = CSVTable.parse(try ctx.inputString(id, name)) }
             return Variant(label: Self.label(id), reportID: id, tables: tables)
         }
     }
 
     func build() throws -> StageOutput {
-        let variants = variants()
+        let variants = try variants()
         let title = (ctx.stage.params["report.title"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
             ?? URL(fileURLWithPath: ctx.specPath).deletingPathExtension().lastPathComponent
         var r = ReportDraft(md: MarkdownReport(title: title + ": the sweep compared"))
@@ -79,20 +77,35 @@ struct SweepComparison {
         return out
     }
 
-    /// A table's rows from every variant, with a leading `variant` column; columns a variant lacks stay empty.
-    static func merged(_ name: String, _ variants: [Variant]) -> ReportTable? {
+    /// Every variant's rows of one table, with a leading `variant` column, as the reports wrote them.
+    struct Merged {
+        var header: [String]
+        var rows: [[String]]
+        /// The fields exactly as the variants' CSV files hold them.
+        var csv: String { CSVTable.render(header: header, rows: rows) }
+        /// For the page: numbers rounded for reading.
+        var table: ReportTable { ReportTable(columns: header, rows: rows.map { $0.map(SweepComparison.cell) }) }
+    }
+
+    /// A table's rows from every variant; columns a variant lacks stay empty. Nil when no variant wrote it.
+    static func merged(_ name: String, _ variants: [Variant]) -> Merged? {
         let present = variants.filter { $0.tables[name] != nil }
         guard !present.isEmpty else { return nil }
         var columns: [String] = []
         for v in present { for c in v.tables[name]!.header where !columns.contains(c) { columns.append(c) } }
-        var t = ReportTable(columns: ["variant"] + columns)
+        var rows: [[String]] = []
         for v in present {
-            let (header, rows) = v.tables[name]!
-            for row in rows {
-                t.append([.text(v.label)] + columns.map { c in header.firstIndex(of: c).flatMap { row[safe: $0] }.map(Self.cell) ?? .text("") })
-            }
+            let (header, own) = v.tables[name]!
+            for row in own { rows.append([v.label] + columns.map { c in header.firstIndex(of: c).flatMap { row[safe: $0] } ?? "" }) }
         }
-        return t
+        return Merged(header: ["variant"] + columns, rows: rows)
+    }
+
+    /// Writes a merged table's file and, when `shown`, its rounded form on the page.
+    static func put(_ name: String, _ variants: [Variant], shown: Bool, _ r: inout ReportDraft) {
+        guard let m = merged(name, variants) else { return }
+        r.files.text(name, m.csv)
+        if shown { r.md.table(m.table) }
     }
 
     /// A CSV field as a cell: integers and numbers keep their exact value (the CSV round-trips).
@@ -120,7 +133,7 @@ struct SweepComparison {
             }
             r.figure("behaviour.svg", LinePlot(title: "Points per episode", xLabel: "episode", yLabel: "mean points (95 % CI)", series: series),
                      alt: "Points per episode, one line per variant")
-            if let t = Self.merged("returns.csv", variants) { r.files.text("returns.csv", t.csv) }
+            Self.put("returns.csv", variants, shown: false, &r)
         }
         if !accuracy.isEmpty {
             var conditions: [String] = []
@@ -135,20 +148,20 @@ struct SweepComparison {
             r.figure("behaviour.svg", BarChart(title: "Prediction accuracy", yLabel: "accuracy (95 % CI)", groups: accuracy.map(\.label),
                                                series: series, showValues: true),
                      alt: "Prediction accuracy per variant")
-            if let t = Self.merged("accuracy.csv", variants) { r.table("accuracy.csv", t) }
+            Self.put("accuracy.csv", variants, shown: true, &r)
         }
     }
 
     func fits(_ variants: [Variant], _ r: inout ReportDraft) {
-        guard let t = Self.merged("model_comparison.csv", variants) else { return }
+        guard variants.contains(where: { $0.tables["model_comparison.csv"] != nil }) else { return }
         r.md.heading("Model comparison")
         r.md.paragraph("The behavioural models fitted to each variant's choices (NLL summed over experiments; lower is better).")
-        r.table("model_comparison.csv", t)
-        if let d = Self.merged("nll_differences.csv", variants) { r.table("nll_differences.csv", d) }
+        Self.put("model_comparison.csv", variants, shown: true, &r)
+        Self.put("nll_differences.csv", variants, shown: true, &r)
     }
 
     func correlations(_ variants: [Variant], _ r: inout ReportDraft) {
-        guard let all = Self.merged("correlations.csv", variants) else { return }
+        guard variants.contains(where: { $0.tables["correlations.csv"] != nil }) else { return }
         r.md.heading("Correlations")
         r.md.paragraph("Max |r| over latents per block, one line per variant (the variants' reports add the smoothed curves, "
             + "permutation nulls, neuron baselines and held-out r; all are in `correlations.csv`).")
@@ -166,15 +179,29 @@ struct SweepComparison {
             r.figure(file, LinePlot(title: "Max |r| with \(name)", xLabel: "block", yLabel: "max |r| over latents", series: series, yRange: 0...1),
                      alt: "Max |r| with \(name) per block, one line per variant")
         }
-        r.files.text("correlations.csv", all.csv)
-        if let s = Self.merged("sae_quality.csv", variants) { r.files.text("sae_quality.csv", s.csv) }
+        // Where each variant's curve peaks, and how far above its permutation null.
+        var peaks = ReportTable(columns: ["variable", "variant", "peak block", "max |r|", "null 95 %", "held-out r", "latent"])
+        for name in names {
+            for v in variants {
+                guard let t = v.tables["correlations.csv"] else { continue }
+                let rows = t.rows.filter { $0.first == name }
+                let sub = (header: t.header, rows: rows)
+                let r = Self.column(sub, "max |r|")
+                guard let best = r.indices.filter({ r[$0].isFinite }).max(by: { r[$0] < r[$1] }) else { continue }
+                let value = { (c: String) in t.header.firstIndex(of: c).flatMap { rows[best][safe: $0] }.map(Self.cell) ?? .text("") }
+                peaks.append([.text(name), .text(v.label), value("block"), value("max |r|"), value("null 95 %"), value("held-out r"), value("latent")])
+            }
+        }
+        r.md.table(peaks)
+        Self.put("correlations.csv", variants, shown: false, &r)
+        Self.put("sae_quality.csv", variants, shown: false, &r)
     }
 
     func interventions(_ variants: [Variant], _ r: inout ReportDraft) {
-        guard let t = Self.merged("interventions.csv", variants) else { return }
+        guard variants.contains(where: { $0.tables["interventions.csv"] != nil }) else { return }
         r.md.heading("Interventions")
-        r.table("interventions.csv", t)
-        if let d = Self.merged("downstream.csv", variants) { r.files.text("downstream.csv", d.csv) }
+        Self.put("interventions.csv", variants, shown: true, &r)
+        Self.put("downstream.csv", variants, shown: false, &r)
     }
 }
 
