@@ -3,12 +3,12 @@ import TDXLang
 
 /// Errors found while planning (after the spec checked clean): things only the model reveals.
 public enum PlanError: UserError, Equatable {
-    case layerBeyondModel(layer: Int, blocks: Int)
+    case layerBeyondModel(layer: Int, blocks: Int, model: String)
     case tooManySweepVariants(Int)
 
     public var message: String {
         switch self {
-        case .layerBeyondModel(let l, let b): "layer \(l) does not exist: the model has \(b) blocks (0…\(b - 1))"
+        case .layerBeyondModel(let l, let b, let m): "layer \(l) does not exist: `\(m)` has \(b) blocks (0…\(b - 1))"
         case .tooManySweepVariants(let n): "the sweeps expand to \(n) variants (more than 256)"
         }
     }
@@ -164,7 +164,10 @@ public struct Planner {
         if let a = activationsBlock {
             let v = variant["activations.layers"] ?? a["layers"] ?? .symbol("all")
             layers = v.symbolValue == "all" ? Array(0..<model.blocks) : (v.intList ?? [])
-            if let bad = layers.first(where: { $0 >= model.blocks }) { throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks) }
+            if let bad = layers.first(where: { $0 >= model.blocks }) {
+                let name = Self.modelParams(spec, variant: variant)["model.weights"]?.stringValue ?? "the model"
+                throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks, model: name)
+            }
             if usesLLM && !layers.isEmpty {
                 rolloutParams.merge(params(a, skip: ["layers"])) { a, _ in a }
                 rolloutParams["activations.record"] = .list(layers.map { .int($0) })

@@ -162,6 +162,14 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(graph[id: "model" + big]?.params["model.sha256"], one[id: "model"]?.params["model.sha256"])
         XCTAssertEqual(graph[id: "sae[7]" + big]?.key, one[id: "sae[7]"]?.key)
 
+        // A layer one of the models lacks is named with that model.
+        let deep = try XCTUnwrap(Frontend.check(text: text.replacingOccurrences(of: "layers = all", with: "layers = [5]"), path: "d.tdx").spec)
+        XCTAssertThrowsError(try Planner().plan(deep) { v in
+            ModelIdentity(digest: "x", blocks: v["model.weights"]?.stringValue == "small.gguf" ? 2 : 30, dModel: 8)
+        }) { e in
+            XCTAssertEqual((e as? PlanError)?.message, "layer 5 does not exist: `small.gguf` has 2 blocks (0…1)")
+        }
+
         // A pin names one file, so it cannot go with several models.
         let pinned = text.replacingOccurrences(of: "\"small.gguf\"] }", with: "\"small.gguf\"]  sha256 = \"ab\" }")
         XCTAssertEqual(Frontend.check(text: pinned, path: "p.tdx").diagnostics.first?.message,
