@@ -209,6 +209,7 @@ final class PlannerTests: XCTestCase {
         let page = try store.readString(key: compare.key, blob: "report.md")
         XCTAssertTrue(page.contains("the sweep compared"), page)
         XCTAssertTrue(page.contains("`seed=2/`"), page)
+        XCTAssertFalse(page.contains("model SHA-256"), "no model stage, no model column")
         let merged = CSVTable.parse(try store.readString(key: compare.key, blob: "model_comparison.csv"))
         XCTAssertEqual(merged.header.first, "variant")
         for (i, id) in ["report{seed=1}", "report{seed=2}"].enumerated() {

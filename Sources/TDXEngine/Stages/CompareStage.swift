@@ -62,10 +62,14 @@ struct SweepComparison {
                             ("tdx version", TDXVersion.string)], header: ("Provenance", ""), codeValues: true)
         r.md.paragraph("One row per variant of the sweep; each has its full report in the directory named. Every number "
             + "below is copied from those reports' tables, with a `variant` column added.")
-        var index = ReportTable(columns: ["variant", "directory", "report key"])
-        for v in variants {
-            index.append([.text(v.label), .text(Markdown.code(ReportDirectory.name(v.reportID) + "/")),
-                          .text(Markdown.code((try? ctx.inputKey(v.reportID)) ?? ""))])
+        // Each variant's model (they differ under a `weights` sweep), as its report's header gives it.
+        let models = variants.map { ctx.paramsByID[$0.reportID]?["model.identity"]?.stringValue }
+        let showModels = models.contains { $0 != nil }
+        var index = ReportTable(columns: ["variant", "directory"] + (showModels ? ["model SHA-256"] : []) + ["report key"])
+        for (v, model) in zip(variants, models) {
+            index.append([.text(v.label), .text(Markdown.code(ReportDirectory.name(v.reportID) + "/"))]
+                         + (showModels ? [.text(model.map { Markdown.code(String($0.prefix(16)) + "…") } ?? "")] : [])
+                         + [.text(Markdown.code(try ctx.inputKey(v.reportID)))])
         }
         r.md.table(index)
         behaviour(variants, &r)
