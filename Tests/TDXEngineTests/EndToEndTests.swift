@@ -286,11 +286,16 @@ final class EndToEndTests: XCTestCase {
     /// probabilities the closed loop recorded.
     func testReplayReadsTheIntactTranscriptsAgain() throws {
         let sb = try Sandbox()
+        let services = EngineServices()
         let (plan, store) = try runWithDefaultModel(in: sb, Self.spec.replacingOccurrences(
             of: "intervene lesion { layer = peak(td_error)  latent = top(td_error)  experiments = 2 }", with: """
             intervene replay { layer = 2  latent = top(td_error)  edit = scale(-10)  experiments = 2  mode = replay }
             intervene relative { layer = 2  latent = top(td_error)  edit = clamp_max(-10)  baseline = false  experiments = 1  mode = replay }
-            """))
+            intervene again { layer = 2  latent = top(td_error)  edit = zero  baseline = false  experiments = 2  mode = replay }
+            """), services: services)
+        // `again` replays the same experiments as `replay`: its intact pass is read from memory, and equals a fresh one.
+        XCTAssertEqual(IntactReplayMemo.shared(services).hits, 1)
+        let again = try InterventionResult.decode(try store.readString(key: plan.graph[id: "intervene[again]"]!.key, blob: "intervention"))
         let key = plan.graph[id: "intervene[replay]"]!.key
         let iv = try InterventionResult.decode(try store.readString(key: key, blob: "intervention"))
         XCTAssertEqual(iv.mode, "replay")
@@ -303,6 +308,8 @@ final class EndToEndTests: XCTestCase {
         let recorded = InterventionStats.replay(intact, intact: intact, q: nil).logP
         let c0 = iv.conditions[0]
         for (a, b) in zip(c0.perExperiment, recorded) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        XCTAssertEqual(again.conditions[0].perExperiment, c0.perExperiment)
+        XCTAssertEqual(again.conditions[0].downstream, c0.downstream)
         XCTAssertEqual(c0.changed, [0, 0])
         XCTAssertEqual(c0.versusIntact, [0, 0, 0])
         for c in iv.conditions {
@@ -322,9 +329,9 @@ final class EndToEndTests: XCTestCase {
 
         let report = try store.readString(key: plan.graph[id: "report"]!.key, blob: "report.md")
         XCTAssertEqual(report.components(separatedBy: "Replayed interventions (metric `log p(choice)`): the intact run's transcripts were read again").count, 2,
-                       "explained once for both replays: \(report)")
+                       "explained once for every replay: \(report)")
         let csv = try store.readString(key: plan.graph[id: "report"]!.key, blob: "replay.csv")
-        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count + 3, csv)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + iv.conditions.count + 3 + 3, csv)
 
         // `clamp_max(-10)`: each edited latent set to −10 × its largest activation over block 2's recorded rows,
         // which only this intervention reads.
@@ -437,11 +444,12 @@ final class EndToEndTests: XCTestCase {
 
     /// Runs a spec with the real stages and the default model in a sandbox the caller keeps (skipping when
     /// the model is not fetched).
-    private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = []) throws -> (Plan, Store) {
+    private func runWithDefaultModel(in sb: Sandbox, _ text: String, until: [String] = [],
+                                     services: EngineServices = EngineServices()) throws -> (Plan, Store) {
         try defaultModelPath()
         let path = try sb.write(text)
         let spec = try XCTUnwrap(Frontend.check(path: path).spec)
-        let engine = Engine(registry: StandardStages.registry)
+        let engine = Engine(registry: StandardStages.registry, services: services)
         let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache), options: Plan.Options(until: until))
         _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
         return (plan, try Store(path: sb.cache))

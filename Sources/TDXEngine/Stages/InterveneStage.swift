@@ -88,9 +88,13 @@ struct InterveneStage: StageBody {
             try ctx.checkCancelled()
             ctx.progress.note("condition \(label)")
             let iv = LanguageModelRollout.Intervention(blocks: edits, onlyEvents: onlyEvents)
-            let (data, rec) = try rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
-                                        checkpoint: (replay ? "replay-" : "condition-") + label, ctx: ctx,
-                                        replay: replay ? intactRun : nil)
+            let play = {
+                try self.rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
+                               checkpoint: (replay ? "replay-" : "condition-") + label, ctx: ctx, replay: replay ? intactRun : nil)
+            }
+            let (data, rec) = replay && edits.isEmpty
+                ? try IntactReplayMemo.shared(ctx.services).value(try IntactReplayMemo.key(ctx, seed: seed, experiments: experiments, capture: capture), play)
+                : try play()
             conditions.append((label, data))
             captured[label] = rec
         }
