@@ -43,10 +43,6 @@ public struct Planner {
         return out
     }
 
-    public func plan(_ spec: ResolvedSpec, model: ModelIdentity) throws -> StageGraph {
-        try plan(spec, models: { _ in model })
-    }
-
     /// The model block's parameters in one sweep variant (`model.weights`, `model.backend`, …), defaults included.
     public static func modelParams(_ spec: ResolvedSpec, variant: [String: Value]) -> [String: Value] {
         var out: [String: Value] = [:]

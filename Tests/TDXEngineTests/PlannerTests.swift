@@ -158,7 +158,7 @@ final class PlannerTests: XCTestCase {
         // The built-in variant is pinned as the spec without the sweep is, so their stages share keys (and cache).
         let alone = try XCTUnwrap(Frontend.check(text: baseSpec.replacingOccurrences(of: "layers = [1, 5, 9]", with: "layers = all"),
                                                  path: "one.tdx").spec)
-        let one = try Planner().plan(alone, model: ModelIdentity(digest: "a", blocks: 30, dModel: 576))
+        let one = try Planner().plan(alone) { _ in ModelIdentity(digest: "a", blocks: 30, dModel: 576) }
         XCTAssertEqual(graph[id: "model" + big]?.params["model.sha256"], one[id: "model"]?.params["model.sha256"])
         XCTAssertEqual(graph[id: "sae[7]" + big]?.key, one[id: "sae[7]"]?.key)
 

@@ -8,8 +8,9 @@ final class IntactReplayMemo: @unchecked Sendable {
     typealias Entry = (data: RolloutData, captured: CapturedActivations?)
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    private var served = 0
     /// How many replays were served from memory (tests read it).
-    private(set) var hits = 0
+    var hits: Int { lock.withLock { served } }
 
     static func shared(_ services: EngineServices) -> IntactReplayMemo { services.get("intact-replay-memo") { IntactReplayMemo() } }
 
@@ -23,10 +24,12 @@ final class IntactReplayMemo: @unchecked Sendable {
 
     /// The stored replay, or `compute`'s (computed outside the lock: a model pass takes minutes).
     func value(_ key: String, _ compute: () throws -> Entry) rethrows -> Entry {
-        if let e = lock.withLock({ entries[key] }) {
-            lock.withLock { hits += 1 }
+        let stored: Entry? = lock.withLock {
+            guard let e = entries[key] else { return nil }
+            served += 1
             return e
         }
+        if let stored { return stored }
         let e = try compute()
         lock.withLock { entries[key] = e }
         return e
