@@ -6,11 +6,19 @@ import TDXCore
 /// is deterministic, so the second and third read it from here instead of replaying it again.
 final class IntactReplayMemo: @unchecked Sendable {
     typealias Entry = (data: RolloutData, captured: CapturedActivations?)
+    /// Bytes of recorded streams kept (they are most of an entry: two_step_replay's is about 150 MB); past it
+    /// the oldest replays are dropped, and the newest is always kept.
+    let budget: Int
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
+    private var order: [String] = []   // oldest first
     private var served = 0
     /// How many replays were served from memory (tests read it).
     var hits: Int { lock.withLock { served } }
+    /// How many replays are held now (tests read it).
+    var count: Int { lock.withLock { entries.count } }
+
+    init(budget: Int = 1 << 30) { self.budget = budget }
 
     static func shared(_ services: EngineServices) -> IntactReplayMemo { services.get("intact-replay-memo") { IntactReplayMemo() } }
 
@@ -22,6 +30,8 @@ final class IntactReplayMemo: @unchecked Sendable {
                             "experiments=\(experiments)", "blocks=\(capture?.blocks ?? [])"] + task).joined(separator: "\n"))
     }
 
+    static func bytes(_ e: Entry) -> Int { (e.captured?.x.reduce(0) { $0 + $1.count } ?? 0) * MemoryLayout<Float>.size }
+
     /// The stored replay, or `compute`'s (computed outside the lock: a model pass takes minutes).
     func value(_ key: String, _ compute: () throws -> Entry) rethrows -> Entry {
         let stored: Entry? = lock.withLock {
@@ -31,7 +41,13 @@ final class IntactReplayMemo: @unchecked Sendable {
         }
         if let stored { return stored }
         let e = try compute()
-        lock.withLock { entries[key] = e }
+        lock.withLock {
+            if entries.updateValue(e, forKey: key) == nil { order.append(key) }
+            var total = order.reduce(0) { $0 + Self.bytes(entries[$1]!) }
+            while total > budget, order.count > 1 {
+                total -= Self.bytes(entries.removeValue(forKey: order.removeFirst())!)
+            }
+        }
         return e
     }
 }
