@@ -9,7 +9,8 @@ public enum BLASBench: Subcommand {
         usage: tdx bench blas [--json] [--sizes 512,1024,2048]
 
         Times C = A·B (float32, square) after one warm-up and reports GFLOPS per size, together with the
-        OpenBLAS core in use and the best core this CPU supports.
+        OpenBLAS core in use and the best core this CPU supports, and whether the kernels give a product's
+        elements the same bits however the product is split (if not, results depend on the core count).
         """
 
     public static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
@@ -30,10 +31,14 @@ public enum BLASBench: Subcommand {
         let rates = sizes.map { ($0, sgemmGFLOPS(size: $0)) }
         if json {
             let body = rates.map { "\"\($0.0)\":\(String(format: "%.1f", $0.1))" }.joined(separator: ",")
-            io.out("{\"core\":\"\(BLASRuntime.coreName)\",\"cpu_best\":\"\(BLASRuntime.bestCoreForCPU() ?? "unknown")\",\"sgemm_gflops\":{\(body)}}\n")
+            io.out("{\"core\":\"\(BLASRuntime.coreName)\",\"cpu_best\":\"\(BLASRuntime.bestCoreForCPU() ?? "unknown")\","
+                   + "\"partition_invariant\":\(BLASRuntime.partitionInvariant),\"sgemm_gflops\":{\(body)}}\n")
         } else {
             io.out("\(BLASRuntime.summary)\n")
             for (n, g) in rates { io.out("sgemm \(n)x\(n)x\(n): \(String(format: "%.1f", g)) GFLOPS\n") }
+            io.out(BLASRuntime.partitionInvariant
+                   ? "a product's elements have the same bits however the product is split (threads, batches)\n"
+                   : "a product's elements change in their last bits with how the product is split: results depend on the core count too\n")
         }
         return 0
     }

@@ -70,7 +70,9 @@ final class CorrelationTests: XCTestCase {
         var rng2 = SeededRNG(seed: 99), rng3 = SeededRNG(seed: 99)
         let one = PermutationNull.compute(features: zs, variables: vs, experimentIDs: ids, permutations: 3, rng: &rng2, chunk: 2)
         let other = PermutationNull.compute(features: zs, variables: vs, experimentIDs: ids, permutations: 3, rng: &rng3, chunk: 3)
-        XCTAssertEqual(one, other, "chunking must not change the draws")
+        // Chunking must not change the draws (nor, where the BLAS kernels are partition-invariant, the bits).
+        if BLASRuntime.partitionInvariant { XCTAssertEqual(one, other) }
+        for (a, b) in zip(one.maxScore, other.maxScore) { for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5) } }
 
         let sums = ExperimentCorrelationSums(features: zs, variables: vs, experimentIDs: ids)
         let ci = Bootstrap.maxCorrelation(sums, resamples: 300, rng: &rng)

@@ -1,6 +1,7 @@
 import Foundation
 import TDXCore
 import XCTest
+import TDXNumerics
 @testable import TDXModels
 
 final class ForwardTests: XCTestCase {
@@ -33,7 +34,9 @@ final class ForwardTests: XCTestCase {
         }
     }
 
-    /// The threaded split (by rows when n ≥ m, else by 16-wide column blocks) gives the same bits as one call.
+    /// The threaded split (by rows when n ≥ m, else by 16-wide column blocks) gives the same bits as one call
+    /// where the BLAS kernels allow it (`BLASRuntime.partitionInvariant`), and the same values within float
+    /// rounding everywhere.
     func testThreadedLinearEqualsOneCallOnOddShapes() {
         var rng = SeededRNG(seed: 2)
         for (n, k, m) in [(300, 70, 45), (7, 130, 1000), (129, 33, 129), (40, 600, 41)] {
@@ -41,13 +44,14 @@ final class ForwardTests: XCTestCase {
             var one = [Float](repeating: 0, count: n * m), two = one
             Kernels.linear(x, rows: n, inDim: k, w, outDim: m, &one, threads: 1)
             Kernels.linear(x, rows: n, inDim: k, w, outDim: m, &two, threads: 2)
-            XCTAssertEqual(one, two, "\(n)×\(k)×\(m)")
+            if BLASRuntime.partitionInvariant { XCTAssertEqual(one, two, "\(n)×\(k)×\(m)") }
             assertClose(two, Kernels.linearNaive(x, rows: n, inDim: k, w, outDim: m), 1e-5)
         }
     }
 
     /// Long enough that attention runs as threaded tasks: a cached and an uncached sequence in one batch give
-    /// the same bits with 1 and 3 threads, and match each sequence run alone.
+    /// the same bits with 1 and 3 threads (the same values where the BLAS kernels are not partition-invariant),
+    /// and match each sequence run alone.
     func testThreadedAttentionEqualsSerial() throws {
         let m = try Self.tiny()
         var rng = SeededRNG(seed: 3)
@@ -63,8 +67,12 @@ final class ForwardTests: XCTestCase {
                                  caches: [cache, nil])
         }
         let serial = try run(threads: 1), threaded = try run(threads: 3)
-        XCTAssertEqual(serial.logits, threaded.logits)
-        XCTAssertEqual(serial.residuals, threaded.residuals)
+        if BLASRuntime.partitionInvariant {
+            XCTAssertEqual(serial.logits, threaded.logits)
+            XCTAssertEqual(serial.residuals, threaded.residuals)
+        } else {
+            for (a, b) in zip(serial.logits + serial.residuals, threaded.logits + threaded.residuals) { assertClose(a, b, 1e-4) }
+        }
         let alone = try m.forward(ForwardRequest(sequences: [other], logitPositions: [[5, 189]], captureBlocks: [0, 1],
                                                  capturePositions: [[0, 189]]))
         assertClose(threaded.logits[1], alone.logits[0], 1e-5)
