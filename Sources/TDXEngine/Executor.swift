@@ -196,7 +196,8 @@ final class Scheduler: @unchecked Sendable {
                 let s = pending.remove(at: i)
                 var batch = [s]
                 if let g = s.group {
-                    let ready = pending.filter { $0.group == g && $0.inputs.allSatisfy(done.contains) }
+                    // Only stages of one variant (same inputs): a group member reads the first's rollout and model.
+                    let ready = pending.filter { $0.group == g && Set($0.inputs) == Set(s.inputs) && $0.inputs.allSatisfy(done.contains) }
                     batch += ready
                     pending.removeAll { t in ready.contains { $0.id == t.id } }
                 }

@@ -71,8 +71,17 @@ public final class StageContext: @unchecked Sendable {
     public func seed(of input: String) throws -> UInt64 { seed(stream: try inputKey(input)) }
 
     private func seed(stream: String) -> UInt64 {
-        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: spec.seed), stream: stream)
+        var rng = SeededRNG(seed: UInt64(truncatingIfNeeded: variantSeed), stream: stream)
         return rng.next()
+    }
+
+    /// The spec seed of this stage's variant: under `seed in [...]` a stage's own `seed` parameter, or else
+    /// its inputs' (a report's rollout), differs from the spec's first seed. The key carries that seed, so
+    /// the numbers drawn must follow it: a spec with `seed = 2026` and a sweep's 2026 variant share keys.
+    var variantSeed: Int {
+        if let s = stage.params["seed"]?.intValue { return s }
+        for id in stage.inputs { if let s = paramsByID[id]?["seed"]?.intValue { return s } }
+        return spec.seed
     }
 
     public func param(_ name: String) -> Value? { stage.params[name] }

@@ -141,7 +141,7 @@ final class CLITests: XCTestCase {
             """)
         let dir = URL(fileURLWithPath: spec).deletingLastPathComponent()
         let cache = dir.appendingPathComponent("c.sqlite").path, results = dir.appendingPathComponent("results").path
-        for sub in ["seed=1", "old"] {   // what an earlier tdx left: marked variant directories only
+        for sub in ["seed=1", "seed=3"] {   // what an earlier tdx left: marked variant directories only
             try FileManager.default.createDirectory(atPath: results + "/" + sub, withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: results + "/" + sub + "/" + Results.marker))
         }
@@ -159,6 +159,16 @@ final class CLITests: XCTestCase {
         let (again, _, err2) = tdx("run", spec, "--cache", cache, "--results", results)
         XCTAssertEqual(again, 1)
         XCTAssertTrue(err2.contains("is not a tdx report directory"), err2)
+        // Nor is a directory of other specs' reports (marked, but not named like variants) replaced.
+        let others = dir.appendingPathComponent("others").path
+        for sub in ["quick", "graph"] {
+            try FileManager.default.createDirectory(atPath: others + "/" + sub, withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: others + "/" + sub + "/" + Results.marker))
+        }
+        let (third, _, err3) = tdx("run", spec, "--cache", cache, "--results", others)
+        XCTAssertEqual(third, 1)
+        XCTAssertTrue(err3.contains("is not a tdx report directory"), err3)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: others + "/quick/" + Results.marker))
     }
 
     /// Node names a spec gives must differ in their first token (predictions are scored by it): a clash

@@ -267,6 +267,34 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertTrue(g.note?.contains(GeometryStage.lesionedBlobs(layer: 2).x) == true, g.note ?? "")
         XCTAssertEqual(try store.readFloats(key: key("geometry"), blob: g.intact.distanceBlob).count, 225)
     }
+
+    /// Under a sweep the geometry stage's inputs carry the variant's tag (`sae[2]{sae.epochs=2}`): each variant
+    /// still finds its block's activations and SAE.
+    func testGeometryUnderASweep() throws {
+        let sb = try Sandbox()
+        let path = try sb.write("""
+        tdx 1
+        seed = 3
+        task graph { experiments = 4  walk_length = 240 }
+        agent sr {}
+        activations { layers = [2] }
+        sae { width = 32  epochs in [2, 3]  batch = 64  lr = 0.003 }
+        correlate { with = [sr_td_error]  null = permutation(20) }
+        geometry { skip = 20 }
+
+        """)
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let registry = StageRegistry([TestStage(kind: .model), SyntheticRollout(), SyntheticActivations(), SyntheticVariables(),
+                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .report), Silent(kind: .compare)])
+        let engine = Engine(registry: registry)
+        let store = try Store(path: sb.cache)
+        let plan = try engine.plan(spec, specPath: path, store: store)
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        for id in ["geometry{sae.epochs=2}", "geometry{sae.epochs=3}"] {
+            let stage = try XCTUnwrap(plan.graph[id: id], id)
+            XCTAssertEqual(try GeometryResult.decode(try store.readString(key: stage.key, blob: "geometry")).layer, 2, id)
+        }
+    }
 }
 
 // MARK: synthetic stand-ins

@@ -3,7 +3,7 @@ import XCTest
 import TDXCore
 @testable import TDXEngine
 import TDXLang
-import TDXPlan
+@testable import TDXPlan
 import TDXStore
 
 final class ExecutorTests: XCTestCase {
@@ -154,5 +154,21 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(plan.toRun.count, 0)
         XCTAssertEqual(computed.count, plan.graph.stages.count)
         XCTAssertTrue(computed.values.allSatisfy { $0 == 1 }, "\(computed.filter { $0.value != 1 })")
+    }
+}
+
+final class SchedulerTests: XCTestCase {
+    /// A group (`activations[L]`) is batched only within one variant: its members read the first's rollout
+    /// and model, so the 2-seed layers ready at the same time come out as two batches.
+    func testGroupsDoNotMixVariants() {
+        func stage(_ id: String, _ inputs: [String]) -> Stage {
+            Stage(id: id, kind: .activations, layer: nil, name: nil, params: [:], inputs: inputs, codeVersion: 1, group: "activations")
+        }
+        let one = ["model", "rollout{seed=1}"], two = ["model", "rollout{seed=2}"]
+        let scheduler = Scheduler(stages: [stage("activations[0]{seed=1}", one), stage("activations[0]{seed=2}", two),
+                                           stage("activations[1]{seed=1}", one), stage("activations[1]{seed=2}", two)],
+                                  done: ["model", "rollout{seed=1}", "rollout{seed=2}"], cancelled: { false })
+        XCTAssertEqual(scheduler.next()?.map(\.id), ["activations[0]{seed=1}", "activations[1]{seed=1}"])
+        XCTAssertEqual(scheduler.next()?.map(\.id), ["activations[0]{seed=2}", "activations[1]{seed=2}"])
     }
 }

@@ -217,6 +217,17 @@ final class PlannerTests: XCTestCase {
             XCTAssertEqual(merged.rows.filter { $0[0] == "seed=\(i + 1)" }.map { Array($0.dropFirst()) }, own.rows)
         }
         XCTAssertTrue(try store.readString(key: compare.key, blob: "behaviour.svg").contains("seed=2"))
+
+        // The seed-2 variant draws its numbers from seed 2, as the same spec with `seed = 2` does: same keys, same bits.
+        let single = try Sandbox()
+        let one = try single.write(try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "seed in [1, 2]", with: "seed = 2"))
+        let oneSpec = try XCTUnwrap(Frontend.check(path: one).spec)
+        let onePlan = try engine.plan(oneSpec, specPath: one, store: try Store(path: single.cache))
+        _ = try engine.run(onePlan, spec: oneSpec, specPath: one, storePath: single.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let fit = try XCTUnwrap(onePlan.graph[id: "behaviour"])
+        XCTAssertEqual(fit.key, plan.graph[id: "behaviour{seed=2}"]?.key)
+        XCTAssertEqual(try Store(path: single.cache).readData(key: fit.key, blob: "behaviour"),
+                       try store.readData(key: fit.key, blob: "behaviour"))
     }
 
     func testOnlyUntilForceAndJSON() throws {

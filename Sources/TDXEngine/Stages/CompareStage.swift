@@ -8,7 +8,7 @@ import TDXReport
 /// when a spec sweeps something; a `weights` sweep gives the paper's Fig 2A (one model against another).
 struct CompareStage: StageBody {
     let kind = StageKind.compare
-    let codeVersion = 1
+    let codeVersion = 2
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try SweepComparison(ctx: ctx).build() }
@@ -66,8 +66,9 @@ struct SweepComparison {
         let models = variants.map { ctx.paramsByID[$0.reportID]?["model.identity"]?.stringValue }
         let showModels = models.contains { $0 != nil }
         var index = ReportTable(columns: ["variant", "directory"] + (showModels ? ["model SHA-256"] : []) + ["report key"])
+        let directories = ReportDirectory.names(variants.map(\.reportID))
         for (v, model) in zip(variants, models) {
-            index.append([.text(v.label), .text(Markdown.code(ReportDirectory.name(v.reportID) + "/"))]
+            index.append([.text(v.label), .text(Markdown.code(directories[v.reportID]! + "/"))]
                          + (showModels ? [.text(model.map { Markdown.code(String($0.prefix(16)) + "…") } ?? "")] : [])
                          + [.text(Markdown.code(try ctx.inputKey(v.reportID)))])
         }
@@ -119,6 +120,9 @@ struct SweepComparison {
         return .text(s)
     }
 
+    /// The correlation table's score column (the report names it after `correlate.sign`).
+    static func scoreColumn(_ header: [String]) -> String { header.first { $0.hasPrefix("max ") } ?? "max |r|" }
+
     static func column(_ t: (header: [String], rows: [[String]]), _ name: String) -> [Double] {
         guard let i = t.header.firstIndex(of: name) else { return [] }
         return t.rows.map { $0[safe: i].flatMap(Double.init) ?? .nan }
@@ -146,7 +150,8 @@ struct SweepComparison {
                 BarChart.Series(c, values: accuracy.map { v in
                     let t = v.tables["accuracy.csv"]!
                     guard let i = t.rows.firstIndex(where: { $0.first == c }) else { return BarChart.Value(.nan) }
-                    return BarChart.Value(Self.column(t, "accuracy")[i], lower: Self.column(t, "ci low")[i], upper: Self.column(t, "ci high")[i])
+                    return BarChart.Value(Self.column(t, "accuracy")[safe: i] ?? .nan, lower: Self.column(t, "ci low")[safe: i] ?? .nan,
+                                          upper: Self.column(t, "ci high")[safe: i] ?? .nan)
                 })
             }
             r.figure("behaviour.svg", BarChart(title: "Prediction accuracy", yLabel: "accuracy (95 % CI)", groups: accuracy.map(\.label),
@@ -171,29 +176,33 @@ struct SweepComparison {
             + "permutation nulls, neuron baselines and held-out r; all are in `correlations.csv`).")
         var names: [String] = []
         for v in variants { for row in v.tables["correlations.csv"]?.rows ?? [] where !names.contains(row[0]) { names.append(row[0]) } }
+        // `max |r|`, or `max r` / `max −r` where a variant's correlate block sets `sign`.
+        let scores = Set(variants.compactMap { $0.tables["correlations.csv"].map { Self.scoreColumn($0.header) } })
+        let score = scores.count == 1 ? scores.first! : "max score"
         for name in names {
             let series = variants.compactMap { v -> LinePlot.Series? in
                 guard let t = v.tables["correlations.csv"] else { return nil }
                 let rows = t.rows.filter { $0.first == name }
                 guard !rows.isEmpty else { return nil }
                 let sub = (header: t.header, rows: rows)
-                return .init(v.label, x: Self.column(sub, "block"), y: Self.column(sub, "max |r|"), markers: rows.count < 12)
+                return .init(v.label, x: Self.column(sub, "block"), y: Self.column(sub, Self.scoreColumn(t.header)), markers: rows.count < 12)
             }
             let file = "max_r_" + name.replacingOccurrences(of: ".", with: "_") + ".svg"
-            r.figure(file, LinePlot(title: "Max |r| with \(name)", xLabel: "block", yLabel: "max |r| over latents", series: series, yRange: 0...1),
-                     alt: "Max |r| with \(name) per block, one line per variant")
+            r.figure(file, LinePlot(title: "\(score.prefix(1).uppercased() + score.dropFirst()) with \(name)", xLabel: "block",
+                                    yLabel: "\(score) over latents", series: series, yRange: scores == ["max |r|"] ? 0...1 : nil),
+                     alt: "\(score) with \(name) per block, one line per variant")
         }
         // Where each variant's curve peaks, and how far above its permutation null.
-        var peaks = ReportTable(columns: ["variable", "variant", "peak block", "max |r|", "null 95 %", "held-out r", "latent"])
+        var peaks = ReportTable(columns: ["variable", "variant", "peak block", score, "null 95 %", "held-out r", "latent"])
         for name in names {
             for v in variants {
                 guard let t = v.tables["correlations.csv"] else { continue }
                 let rows = t.rows.filter { $0.first == name }
                 let sub = (header: t.header, rows: rows)
-                let r = Self.column(sub, "max |r|")
+                let column = Self.scoreColumn(t.header), r = Self.column(sub, column)
                 guard let best = r.indices.filter({ r[$0].isFinite }).max(by: { r[$0] < r[$1] }) else { continue }
                 let value = { (c: String) in t.header.firstIndex(of: c).flatMap { rows[best][safe: $0] }.map(Self.cell) ?? .text("") }
-                peaks.append([.text(name), .text(v.label), value("block"), value("max |r|"), value("null 95 %"), value("held-out r"), value("latent")])
+                peaks.append([.text(name), .text(v.label), value("block"), value(column), value("null 95 %"), value("held-out r"), value("latent")])
             }
         }
         r.md.table(peaks)

@@ -116,9 +116,9 @@ struct GeometryStage: StageBody {
         }
         let source = p.symbol("source", "sae")
         let actID = "activations[\(layer)]"
-        guard ctx.inputs(of: .activations).contains(actID) else { throw fail("block \(layer) was not recorded (no \(actID))") }
+        guard ctx.hasInput(actID) else { throw fail("block \(layer) was not recorded (no \(actID))") }
         let saeID = "sae[\(layer)]"
-        if source == "sae" && !ctx.inputs(of: .sae).contains(saeID) { throw fail("source = sae needs \(saeID)") }
+        if source == "sae" && !ctx.hasInput(saeID) { throw fail("source = sae needs \(saeID)") }
         let sae = source == "sae" ? try ctx.sae(saeID) : nil
 
         var options = GeometryCore.Options(distance: p.symbol("distance", "euclidean") == "correlation" ? .correlation : .euclidean,

@@ -6,7 +6,7 @@ import TDXCore
 /// is deterministic, so the second and third read it from here instead of replaying it again.
 final class IntactReplayMemo: @unchecked Sendable {
     typealias Entry = (data: RolloutData, captured: CapturedActivations?)
-    /// Bytes of recorded streams kept (they are most of an entry: two_step_replay's is about 150 MB); past it
+    /// Bytes kept (recorded streams are most of an entry: two_step_replay's are about 150 MB); past it
     /// the oldest replays are dropped, and the newest is always kept.
     let budget: Int
     private let lock = NSLock()
@@ -30,7 +30,11 @@ final class IntactReplayMemo: @unchecked Sendable {
                             "experiments=\(experiments)", "blocks=\(capture?.blocks ?? [])"] + task).joined(separator: "\n"))
     }
 
-    static func bytes(_ e: Entry) -> Int { (e.captured?.x.reduce(0) { $0 + $1.count } ?? 0) * MemoryLayout<Float>.size }
+    /// The recorded streams, the transcripts and their token ids.
+    static func bytes(_ e: Entry) -> Int {
+        (e.captured?.x.reduce(0) { $0 + $1.count } ?? 0) * MemoryLayout<Float>.size
+            + e.data.experiments.reduce(0) { $0 + $1.transcript.text.utf8.count + ($1.tokens?.ids.count ?? 0) * MemoryLayout<Int>.size }
+    }
 
     /// The stored replay, or `compute`'s (computed outside the lock: a model pass takes minutes).
     func value(_ key: String, _ compute: () throws -> Entry) rethrows -> Entry {
