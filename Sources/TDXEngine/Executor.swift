@@ -1,6 +1,7 @@
 import Foundation
 import TDXCore
 import TDXLang
+import TDXNumerics
 import TDXPlan
 import TDXStore
 
@@ -50,7 +51,7 @@ public final class Executor: @unchecked Sendable {
 
     public func run(plan: Plan, spec: ResolvedSpec, specPath: String) throws -> Summary {
         let store = try Store(path: storePath)
-        let runID = try store.beginRun(command: options.command, spec: specPath)
+        let runID = try store.beginRun(command: options.command, spec: specPath, machine: Machine.current)
         var summary = Summary(runID: runID)
         let t0 = Date()
         let keys = Dictionary(uniqueKeysWithValues: plan.graph.stages.map { ($0.id, $0.key) })

@@ -82,6 +82,8 @@ enum Schema {
             sha256 TEXT NOT NULL
         );
         """,
+        // 2 → 3: the machine each run computed on (CPU, OpenBLAS kernels, tdx version); NULL for earlier runs.
+        "ALTER TABLE run ADD COLUMN machine TEXT;",
     ]
 
     static var currentVersion: Int { migrations.count }

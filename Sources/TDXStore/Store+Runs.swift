@@ -12,6 +12,8 @@ public struct RunInfo: Sendable, Equatable {
     public var finished: Date?
     /// `.running` with a dead pid means the run was killed.
     public var status: Status
+    /// CPU, OpenBLAS kernels and tdx version the run computed with; nil for runs recorded before tdx kept it.
+    public var machine: String? = nil
 }
 
 /// What happened to one stage in one run.
@@ -44,10 +46,10 @@ public struct StageRecord: Sendable, Equatable {
 
 extension Store {
     /// Starts a run record and returns its id.
-    public func beginRun(command: String, spec: String?, at date: Date = Date()) throws -> Int64 {
+    public func beginRun(command: String, spec: String?, machine: String? = nil, at date: Date = Date()) throws -> Int64 {
         try db.transaction {
-            try db.run("INSERT INTO run(command, spec, pid, host, started, status) VALUES (?, ?, ?, ?, ?, 'running')",
-                       command, spec, Int(getpid()), currentHostName(), date.unixTime)
+            try db.run("INSERT INTO run(command, spec, pid, host, started, status, machine) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                       command, spec, Int(getpid()), currentHostName(), date.unixTime, machine)
             return db.lastInsertRowID
         }
     }
@@ -76,18 +78,27 @@ extension Store {
     /// Past runs, newest first. A run still marked running whose process is gone is reported interrupted.
     public func runs(limit: Int = 50) throws -> [RunInfo] {
         let host = currentHostName()
-        return try db.rows("SELECT id, command, spec, pid, host, started, finished, status FROM run ORDER BY id DESC LIMIT ?",
-                           [limit]) { s in
-            var info = RunInfo(id: s.int64(0), command: s.string(1), spec: s.optionalString(2),
-                               pid: Int32(truncatingIfNeeded: s.int(3)), host: s.string(4),
-                               started: Date(timeIntervalSince1970: s.double(5)),
-                               finished: s.optionalDouble(6).map(Date.init(timeIntervalSince1970:)),
-                               status: RunInfo.Status(rawValue: s.string(7)) ?? .failed)
-            if info.status == .running && info.host == host && !Store.processExists(info.pid) {
-                info.status = .interrupted
-            }
-            return info
+        return try db.rows(Store.runSelect + " ORDER BY id DESC LIMIT ?", [limit]) { Store.readRunRow($0, host: host) }
+    }
+
+    /// One run, or nil when there is none with that id.
+    public func run(_ id: Int64) throws -> RunInfo? {
+        let host = currentHostName()
+        return try db.rows(Store.runSelect + " WHERE id = ?", [id]) { Store.readRunRow($0, host: host) }.first
+    }
+
+    static let runSelect = "SELECT id, command, spec, pid, host, started, finished, status, machine FROM run"
+
+    static func readRunRow(_ s: Statement, host: String) -> RunInfo {
+        var info = RunInfo(id: s.int64(0), command: s.string(1), spec: s.optionalString(2),
+                           pid: Int32(truncatingIfNeeded: s.int(3)), host: s.string(4),
+                           started: Date(timeIntervalSince1970: s.double(5)),
+                           finished: s.optionalDouble(6).map(Date.init(timeIntervalSince1970:)),
+                           status: RunInfo.Status(rawValue: s.string(7)) ?? .failed, machine: s.optionalString(8))
+        if info.status == .running && info.host == host && !Store.processExists(info.pid) {
+            info.status = .interrupted
         }
+        return info
     }
 
     /// Stage records of one run, in the order they were recorded.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import TDXCore
 import TDXModels
+import TDXNumerics
 @testable import TDXCLI
 
 /// Runs the CLI in-process with captured output.
@@ -125,6 +126,25 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(c, 0)
         XCTAssertTrue(out.contains("\"milliseconds\":"), out)
         XCTAssertTrue(out.contains("\"diagnostics\":0"), out)
+    }
+
+    /// `tdx log --run N` and `tdx show` say which machine computed a result (CPU, OpenBLAS kernels, tdx version).
+    func testLogAndShowNameTheMachine() throws {
+        let spec = try tempSpec("""
+            tdx 1
+            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
+            agent sim { kind = q_learning  β = 5 }
+
+            """)
+        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
+        let cache = dir + "/c.sqlite"
+        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", dir + "/results").0, 0)
+        let (c1, log, err1) = tdx("log", "--run", "1", "--cache", cache)
+        XCTAssertEqual(c1, 0, err1)
+        XCTAssertTrue(log.contains("\n  on \(Machine.current)\n"), log)
+        let (c2, show, err2) = tdx("show", "rollout", "--spec", spec, "--cache", cache)
+        XCTAssertEqual(c2, 0, err2)
+        XCTAssertTrue(show.contains("history   run 1  ok  new  on \(Machine.current)\n"), show)
     }
 
     /// A sweep writes its comparison at the top of the results directory and each variant's report in a

@@ -40,6 +40,15 @@ final class BLASTests: XCTestCase {
         XCTAssertEqual(a.gatherRows([6, 0]).row(0), a.row(6))
     }
 
+    func testMachineDescription() {
+        let cpu = "processor\t: 0\nmodel name\t: AMD EPYC   7B13\nflags\t\t: avx2\n"
+        XCTAssertEqual(Machine.describe(cpuinfo: cpu, cores: 2, blasCore: "Zen"),
+                       "AMD EPYC 7B13, 2 cores, OpenBLAS Zen, tdx \(TDXVersion.string)")
+        XCTAssertEqual(Machine.describe(cpuinfo: nil, cores: 1, blasCore: "Haswell"),
+                       "unknown CPU, 1 core, OpenBLAS Haswell, tdx \(TDXVersion.string)")
+        XCTAssertTrue(Machine.current.contains("OpenBLAS \(BLASRuntime.coreName)"), Machine.current)
+    }
+
     func testRuntimeDecision() {
         let cpu = "processor : 0\nflags\t\t: fpu sse3 avx2 fma avx512f avx512bw avx512dq avx512vl\n"
         XCTAssertEqual(BLASRuntime.bestCoreForCPU(cpuinfo: cpu), "SkylakeX")

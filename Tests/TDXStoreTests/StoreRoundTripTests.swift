@@ -128,7 +128,7 @@ final class StoreRoundTripTests: XCTestCase {
     func testRunLog() throws {
         let store = try Store(path: makeTempDir(self) + "/cache.sqlite")
         let t0 = Date(timeIntervalSince1970: 1_700_000_000)
-        let run = try store.beginRun(command: "run", spec: "specs/a.tdx", at: t0)
+        let run = try store.beginRun(command: "run", spec: "specs/a.tdx", machine: "AMD EPYC, 2 cores, OpenBLAS Zen", at: t0)
         let rec = StageRecord(stage: "sae[3]", kind: "sae", key: "k3", status: .ok, cacheHit: false,
                               reason: "param sae.epochs 30 → 15", started: t0, finished: t0.addingTimeInterval(2.5))
         try store.record(rec, run: run)
@@ -139,6 +139,9 @@ final class StoreRoundTripTests: XCTestCase {
         XCTAssertEqual(runs[0].status, .ok)
         XCTAssertEqual(runs[0].spec, "specs/a.tdx")
         XCTAssertEqual(runs[0].finished, t0.addingTimeInterval(3))
+        XCTAssertEqual(runs[0].machine, "AMD EPYC, 2 cores, OpenBLAS Zen")
+        XCTAssertEqual(try store.run(run), runs[0])
+        XCTAssertNil(try store.run(run + 1))
         let recs = try store.stageRecords(run: run)
         XCTAssertEqual(recs.map(\.stage), ["sae[3]", "model"])
         XCTAssertEqual(recs[0].seconds, 2.5)
@@ -153,5 +156,22 @@ final class StoreRoundTripTests: XCTestCase {
         }
         XCTAssertEqual(waitChild(pid), 0)
         XCTAssertEqual(try store.runs().first?.status, .interrupted)
+    }
+
+    /// A cache written before runs kept their machine (schema 2) gains the column; its runs read as unknown.
+    func testSchemaTwoCacheMigrates() throws {
+        let path = makeTempDir(self) + "/cache.sqlite"
+        do {
+            let db = try Database(path: path)
+            for step in Schema.migrations.prefix(2) { try db.execute(step) }
+            try db.execute("PRAGMA user_version = 2")
+            try db.execute("INSERT INTO run(command, spec, pid, host, started, status) VALUES ('run', 'a.tdx', 1, 'h', 0, 'ok')")
+        }
+        let store = try Store(path: path)
+        XCTAssertEqual(try store.db.scalar("PRAGMA user_version"), Store.schemaVersion)
+        XCTAssertEqual(try store.runs().map(\.spec), ["a.tdx"])
+        XCTAssertNil(try store.runs()[0].machine)
+        let next = try store.beginRun(command: "run", spec: "a.tdx", machine: "m")
+        XCTAssertEqual(try store.run(next)?.machine, "m")
     }
 }

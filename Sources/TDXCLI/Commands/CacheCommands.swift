@@ -33,7 +33,8 @@ enum LogCommand: Subcommand {
     Usage: tdx log [FILE] [--run N] [--limit N] [--cache PATH]
 
     Lists past runs (newest first). With --run N, lists that run's stages with their status,
-    reason and time, slowest first.
+    reason and time, slowest first, and the machine it computed on (CPU, OpenBLAS kernels, tdx
+    version: float results differ in their last digits between CPUs).
 
     """
 
@@ -47,6 +48,7 @@ enum LogCommand: Subcommand {
             guard !records.isEmpty else { throw UsageError("run \(id) has no stage records in \(store.path)") }
             let total = records.compactMap(\.seconds).reduce(0, +)
             io.out(String(format: "run %lld: %d stages, %.2f s computing\n", id, records.count, total))
+            if let machine = try store.run(id)?.machine { io.out("  on \(machine)\n") }
             for rec in records.sorted(by: { ($0.seconds ?? 0) > ($1.seconds ?? 0) }) {
                 let secs = rec.seconds.map { String(format: "%8.2f s", $0) } ?? "        -"
                 io.out("  \(secs)  \(rec.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(rec.stage)  \(rec.error ?? rec.reason ?? "")\n")
@@ -107,7 +109,8 @@ enum ShowCommand: Subcommand {
         io.out("params    \(a.meta.paramsJSON)\n")
         for b in a.blobs { io.out("blob      \(b.name)  \(b.format)  \(b.size) bytes  \(b.digest.prefix(16))…\n") }
         for r in try store.stageRecords(key: key).prefix(5) {
-            io.out("history   run \(r.runID ?? 0)  \(r.status.rawValue)  \(r.reason ?? "")\n")
+            let on = r.status == .ok ? try r.runID.flatMap { try store.run($0)?.machine }.map { "  on \($0)" } ?? "" : ""
+            io.out("history   run \(r.runID ?? 0)  \(r.status.rawValue)  \(r.reason ?? "")\(on)\n")
         }
         return 0
     }
