@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "TDXAnalysisTests", dependencies: ["TDXAnalysis", "TDXNumerics", "TDXCore"]),
         .testTarget(name: "TDXReportTests", dependencies: ["TDXReport", "TDXCore"], exclude: ["Golden"]),
         .testTarget(name: "TDXEngineTests", dependencies: ["TDXEngine", "TDXPlan", "TDXStore", "TDXLang", "TDXReport", "TDXCore"]),
-        .testTarget(name: "TDXCLITests", dependencies: ["TDXCLI", "TDXCore", "TDXModels", "TDXNumerics"]),
+        .testTarget(name: "TDXCLITests", dependencies: ["TDXCLI", "TDXCore", "TDXModels", "TDXNumerics", "TDXStore", "TDXEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -46,6 +46,8 @@ public enum TDXCLI {
             return try cmd.run(args, io: io)
         } catch let e as UserError {
             return fail(e, io: io)
+        } catch is SpecInvalid {
+            return 1   // the diagnostics are printed
         } catch let e as NotImplementedYet {
             io.err("tdx: \(e.description)\n")
             return 2

@@ -12,7 +12,16 @@ extension StageContext {
 
     /// The language model, loaded once per process and shared by every stage that needs it.
     func languageModel() throws -> ModelRunner {
-        try ModelRunner.shared(modelParams, info: try modelInfo(), specPath: specPath, services: services)
+        let info = try modelInfo()
+        return try ModelRunner.shared(modelParams, info: info, specPath: specPath, services: services) { path in
+            // The model stage hashed the file; one changed since (damaged, replaced) must not go on under the
+            // key of the one it checked. The digest is memoised by size and modification time.
+            let now = try store.fileDigest(path: path, compute: Engine.fileSHA256)
+            let was = info.sha256
+            guard now != was else { return }
+            throw UsageError("\(path) changed since the model stage checked it: its SHA-256 is now \(now.prefix(16))…, was \(was.prefix(16))…",
+                             help: "restore the file (`tdx model fetch` for a built-in model), or check the new one with `--force model`")
+        }
     }
 
     /// The spec's model block as parameters (`model.weights`, `model.backend`, …), with the values of this
@@ -83,11 +92,16 @@ final class ModelRunner: @unchecked Sendable {
     }
 
     /// The process-wide runner for the spec's model block.
-    static func shared(_ model: Params, info: ModelInfoRecord?, specPath: String, services: EngineServices) throws -> ModelRunner {
+    /// `verify` checks a local weights file once per process, before it is loaded.
+    static func shared(_ model: Params, info: ModelInfoRecord?, specPath: String, services: EngineServices,
+                       verify: (String) throws -> Void = { _ in }) throws -> ModelRunner {
         switch model.symbol("backend", "local") {
         case "local":
             guard let path = info?.path else { throw UsageError("the model stage has not run") }
-            return try services.get("llm:\(path)") { ModelRunner(local: try LanguageModel.load(path: path)) }
+            return try services.get("llm:\(path)") {
+                try verify(path)
+                return ModelRunner(local: try LanguageModel.load(path: path))
+            }
         default:
             let w = try WorkerLaunch(model, specPath: specPath)
             return try services.get("llm:\(w.key)") { ModelRunner(worker: try w.start()) }

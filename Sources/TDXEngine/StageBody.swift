@@ -97,7 +97,8 @@ public final class StageContext: @unchecked Sendable {
     public func hasInput(_ id: String) -> Bool { inputID(id) != nil }
 
     public func inputKey(_ id: String) throws -> String {
-        guard let k = keysByID[inputID(id) ?? id] else { throw ExecutorError.missingInput(stage: stage.id, input: id) }
+        // Only the stage's own inputs: another variant's stage of that name is not one.
+        guard let i = inputID(id), let k = keysByID[i] else { throw ExecutorError.missingInput(stage: stage.id, input: id) }
         return k
     }
     public func inputFloats(_ id: String, _ blob: String) throws -> [Float] { try store.readFloats(key: try inputKey(id), blob: blob) }

@@ -4,9 +4,9 @@ import TDXStore
 /// Partial results: finished pieces of a long stage (a batch of experiments of a rollout), each committed
 /// on its own, so a run that is interrupted resumes inside the stage instead of at its start. They are
 /// keyed by the stage's key, so a changed parameter never reuses them; the executor deletes them once the
-/// stage's result commits, and `tdx gc` removes any a stage never finished.
+/// stage's result commits, and `tdx gc` keeps those of the stages the specs it is given reach.
 extension StageContext {
-    static func partialPrefix(stageKey: String) -> String { "partial:\(stageKey):" }
+    public static func partialPrefix(stageKey: String) -> String { "partial:\(stageKey):" }
 
     private func partialKey(_ name: String) -> String { Self.partialPrefix(stageKey: stage.key) + name }
 

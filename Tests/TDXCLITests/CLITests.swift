@@ -3,6 +3,8 @@ import XCTest
 import TDXCore
 import TDXModels
 import TDXNumerics
+import TDXStore
+import TDXEngine
 @testable import TDXCLI
 
 /// Runs the CLI in-process with captured output.
@@ -78,6 +80,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(c, 1)
         XCTAssertTrue(out.contains("\"code\":\"E0301\""), out)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(out.utf8)))
+
+        // Every command that reads a spec exits 1 with its diagnostics, as `check` does; `plan --json` gives them as JSON.
+        for command in ["plan", "run", "hash", "status"] {
+            let (code, _, e) = tdx(command, typo)
+            XCTAssertEqual(code, 1, command)
+            XCTAssertTrue(e.contains("unknown key `epsiodes`"), e)
+            XCTAssertFalse(e.contains("internal error"), e)
+        }
+        let (pc, planOut, _) = tdx("plan", "--json", typo)
+        XCTAssertEqual(pc, 1)
+        XCTAssertTrue(planOut.contains("\"code\":\"E0301\""), planOut)
     }
 
     func testMissingFileIsAUserError() {
@@ -108,6 +121,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(tdx("fmt", "--check", p).0, 0)
         XCTAssertEqual(tdx("hash", p).1, h1)
         XCTAssertTrue(try String(contentsOfFile: p, encoding: .utf8).contains("// c"))
+
+        // Through a link, `--write` rewrites the file it names and keeps its permissions; the link stays a link.
+        let target = try tempSpec("tdx 1\ntask two_step {experiments=3}\n")
+        let fm = FileManager.default
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        let link = URL(fileURLWithPath: target).deletingLastPathComponent().appendingPathComponent("link.tdx").path
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: target)
+        XCTAssertEqual(tdx("fmt", "--write", link).0, 0)
+        XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: link), target)
+        XCTAssertEqual(tdx("fmt", "--check", target).0, 0)
+        XCTAssertEqual((try fm.attributesOfItem(atPath: target)[.posixPermissions] as? NSNumber)?.intValue, 0o600)
     }
 
     func testPlanJSONOnAFreshCache() throws {
@@ -145,6 +169,65 @@ final class CLITests: XCTestCase {
         let (c2, show, err2) = tdx("show", "rollout", "--spec", spec, "--cache", cache)
         XCTAssertEqual(c2, 0, err2)
         XCTAssertTrue(show.contains("history   run 1  ok  new  on \(Machine.current)\n"), show)
+    }
+
+    /// `tdx gc SPEC` keeps the saved progress of that spec's stages, drops other leftovers, and refuses to
+    /// touch a cache a run is still using.
+    func testGCKeepsTheSpecsSavedProgressAndWaitsForRuns() throws {
+        let spec = try tempSpec("""
+            tdx 1
+            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
+            agent sim { kind = q_learning  β = 5 }
+
+            """)
+        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
+        let cache = dir + "/c.sqlite"
+        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", dir + "/results").0, 0)
+        let (_, planText, _) = tdx("plan", "--json", spec, "--cache", cache)
+        let plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(planText.utf8)) as? [String: Any])
+        let rollout = try XCTUnwrap((plan["stages"] as? [[String: Any]])?.first { $0["id"] as? String == "rollout" }?["key"] as? String)
+        let store = try Store(path: cache)
+        let mine = StageContext.partialPrefix(stageKey: rollout) + "batch", stray = StageContext.partialPrefix(stageKey: "gone") + "batch"
+        for key in [mine, stray] { try store.writeArtifact(ArtifactMeta(key: key, kind: "partial")) { try $0.putFloats("x", [1]) } }
+        let (c, out, err) = tdx("gc", spec, "--cache", cache)
+        XCTAssertEqual(c, 0, err)
+        XCTAssertTrue(try store.hasArtifact(mine), out)
+        XCTAssertFalse(try store.hasArtifact(stray), out)
+
+        let run = try store.beginRun(command: "run", spec: spec)   // this process: alive
+        let (busy, _, busyErr) = tdx("gc", spec, "--cache", cache)
+        XCTAssertEqual(busy, 1)
+        XCTAssertTrue(busyErr.contains("run \(run) (pid \(getpid())"), busyErr)
+        try store.finishRun(run, status: .ok)
+        XCTAssertEqual(tdx("gc", spec, "--cache", cache).0, 0)
+    }
+
+    /// `--results` never deletes what tdx did not write: a file in its place, or a file a user added to a report.
+    func testResultsKeepWhatTheUserWrote() throws {
+        let spec = try tempSpec("""
+            tdx 1
+            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
+            agent sim { kind = q_learning  β = 5 }
+            fit behaviour { models = [q_learning] }
+            report {}
+
+            """)
+        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
+        let cache = dir + "/c.sqlite", results = dir + "/results", file = dir + "/notes.md"
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: file))
+        let (c1, _, e1) = tdx("run", spec, "--cache", cache, "--results", file)
+        XCTAssertEqual(c1, 1)
+        XCTAssertTrue(e1.contains("is a file, not a report directory"), e1)
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "mine")
+
+        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", results).0, 0)
+        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", results).0, 0, "its own report is replaced")
+        try Data("analysis".utf8).write(to: URL(fileURLWithPath: results + "/my_analysis.txt"))
+        let (c2, _, e2) = tdx("run", spec, "--cache", cache, "--results", results)
+        XCTAssertEqual(c2, 1)
+        XCTAssertTrue(e2.contains("holds files tdx did not write: my_analysis.txt"), e2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: results + "/my_analysis.txt"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: results + "/report.md"))
     }
 
     /// A sweep writes its comparison at the top of the results directory and each variant's report in a

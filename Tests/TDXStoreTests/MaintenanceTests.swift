@@ -39,6 +39,23 @@ final class MaintenanceTests: XCTestCase {
         XCTAssertTrue(try store.verify().isClean)
     }
 
+    /// What was computed from a corrupt artifact goes with it, transitively; the rest stays.
+    func testVerifyEvictsWhatWasComputedFromACorruptArtifact() throws {
+        let store = try Store(path: makeTempDir(self) + "/cache.sqlite")
+        try store.writeArtifact(ArtifactMeta(key: "act", kind: "activations")) { try $0.putFloats("x", [1, 2, 3]) }
+        try store.writeArtifact(ArtifactMeta(key: "sae", kind: "sae", inputKeys: ["act"])) { try $0.putFloats("w", [4, 5]) }
+        try store.writeArtifact(ArtifactMeta(key: "corr", kind: "correlate", inputKeys: ["sae", "other"])) { try $0.putFloats("r", [6]) }
+        try store.writeArtifact(ArtifactMeta(key: "other", kind: "rl_variables")) { try $0.putFloats("v", [7, 8, 9, 10]) }
+        let act = try store.db.scalar("SELECT blob_id FROM artifact_blob WHERE artifact_key = 'act'")
+        try store.db.run("UPDATE chunk SET data = ? WHERE blob_id = ?", Data(repeating: 0, count: 12), act)
+        let report = try store.verify()
+        XCTAssertEqual(report.corrupt.map(\.key), ["act"])
+        XCTAssertEqual(report.dependants.map(\.key), ["corr", "sae"])
+        XCTAssertEqual(report.dependants.first?.detail, "computed from corrupt activations act…")
+        XCTAssertEqual(try store.artifacts().map(\.key), ["other"])
+        XCTAssertTrue(try store.verify().isClean)
+    }
+
     func testVerifyWithoutEvictOnlyReports() throws {
         let store = try Store(path: makeTempDir(self) + "/cache.sqlite")
         try store.writeArtifact(ArtifactMeta(key: "k", kind: "x")) { try $0.putFloats("w", [1, 2, 3]) }

@@ -175,6 +175,8 @@ enum GCCommand: Subcommand {
             for p in args.positionals {
                 let (_, _, store, plan, _) = try EngineSupport.plan(p, args: args, io: io)
                 keys.formUnion(plan.graph.stages.map(\.key))
+                // A reached stage's saved progress (an interrupted rollout's finished batches) stays too.
+                for k in plan.graph.stages.map(\.key) { keys.formUnion(try store.keys(withPrefix: StageContext.partialPrefix(stageKey: k))) }
                 storePath = store.path
             }
             reachable = keys
@@ -189,6 +191,11 @@ enum GCCommand: Subcommand {
             throw UsageError("tdx gc needs spec files or --older-than", help: "tdx gc specs/*.tdx --dry-run")
         }
         let store = try Store(path: storePath)
+        // A run in progress may be reading what gc would remove, or writing what no listed spec reaches.
+        if let busy = try store.runs(limit: 50).first(where: { $0.status == .running }) {
+            throw UsageError("run \(busy.id) (pid \(busy.pid) on \(busy.host)) is still using \(store.path)",
+                             help: "run `tdx gc` when it has finished")
+        }
         let report = try store.gc(reachable: reachable, usedBefore: before, dryRun: args.has("--dry-run"))
         for a in report.removed { io.out("\(args.has("--dry-run") ? "would remove" : "removed") \(a.kind) \(a.key.prefix(16))… \(a.size) bytes\n") }
         io.out("\(report.removed.count) artifacts, \(report.bytesFreed) bytes \(args.has("--dry-run") ? "would be freed" : "freed")\n")
@@ -199,7 +206,13 @@ enum GCCommand: Subcommand {
 enum VerifyCommand: Subcommand {
     static let name = "verify"
     static let summary = "Re-hash every cached blob; evict corrupt artifacts so they recompute"
-    static let help = "Usage: tdx verify [FILE] [--cache PATH]\n\nRe-hashes every blob. A corrupt artifact is reported and evicted; the next run recomputes it.\n"
+    static let help = """
+    Usage: tdx verify [FILE] [--cache PATH]
+
+    Re-hashes every blob. A corrupt artifact is reported and evicted, with every result computed from
+    it; the next run recomputes them.
+
+    """
 
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: [], options: ["--cache"])
@@ -207,6 +220,7 @@ enum VerifyCommand: Subcommand {
         let r = try store.verify(evict: true)
         io.out("checked \(r.artifactsChecked) artifacts, \(r.blobsChecked) blobs, \(r.bytesChecked) bytes\n")
         for c in r.corrupt { io.out("corrupt \(c.kind) \(c.key.prefix(16))… \(c.blob ?? "") \(c.detail) (evicted)\n") }
+        for c in r.dependants { io.out("stale   \(c.kind) \(c.key.prefix(16))… \(c.detail) (evicted)\n") }
         for p in r.structuralProblems { io.out("problem \(p)\n") }
         return r.isClean ? 0 : 1
     }

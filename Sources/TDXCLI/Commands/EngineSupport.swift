@@ -35,7 +35,7 @@ enum EngineSupport {
     /// Loads the spec, opens its cache and plans it.
     static func plan(_ specArg: String, args: Arguments, io: CommandIO) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
         let specPath = absolute(specArg, io: io)
-        let (spec, _) = try SpecLoading.load(specPath, io: io)
+        let (spec, _) = try SpecLoading.load(specPath, io: io, json: args.has("--json"))
         let store = try Store(path: storePath(spec: specPath, args: args, io: io))
         let engine = Engine(registry: registry(io))
         let plan = try engine.plan(spec, specPath: specPath, store: store, options: planOptions(args))

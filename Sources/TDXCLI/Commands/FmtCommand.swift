@@ -40,7 +40,7 @@ enum FmtCommand: Subcommand {
                 if formatted != text { io.err("\(path): not formatted\n"); status = 1 }
             } else if args.has("--write") {
                 if formatted != text {
-                    do { try formatted.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                    do { try Self.rewrite(path, with: formatted) } catch {
                         throw UsageError("cannot write \(path): \(error.localizedDescription)")
                     }
                 }
@@ -49,5 +49,13 @@ enum FmtCommand: Subcommand {
             }
         }
         return status
+    }
+
+    /// Replaces the file's text atomically, through a symbolic link to the file it names, keeping its permissions.
+    static func rewrite(_ path: String, with text: String) throws {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let mode = (try? FileManager.default.attributesOfItem(atPath: target)[.posixPermissions]) as? NSNumber
+        try text.write(toFile: target, atomically: true, encoding: .utf8)
+        if let mode { try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: target) }
     }
 }

@@ -22,18 +22,18 @@ enum Results {
                     let sub = tmp + "/" + names[r.id]!
                     try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
                     _ = try store.exportAll(key: r.key, to: sub)
-                    try Data().write(to: URL(fileURLWithPath: sub + "/" + marker))
+                    try mark(sub)
                 }
             }
             return [directory]
         }
         let single = planned.count == 1
         if !single && !reports.isEmpty {
-            // Variant by variant (no comparison yet): the directory above them is claimed with the marker.
+            // Variant by variant (no comparison yet): each variant's directory is replaced on its own, and the
+            // directory above them is marked with what it then holds.
             let fm = FileManager.default
-            guard !fm.fileExists(atPath: directory) || isReplaceable(directory) else { throw notOurs(directory) }
+            if fm.fileExists(atPath: directory) { try checkReplaceable(directory) }
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data().write(to: URL(fileURLWithPath: directory + "/" + marker))
         }
         var dirs: [String] = []
         for r in reports {
@@ -41,21 +41,56 @@ enum Results {
             try replaceDirectory(dir) { tmp in _ = try store.exportAll(key: r.key, to: tmp) }
             dirs.append(dir)
         }
+        if !single && !reports.isEmpty { try mark(directory) }
         return dirs
     }
 
-    /// Whether tdx may replace `dir`: it is empty, tdx marked it, or it holds only what an earlier sweep wrote
-    /// variant by variant (marked sub-directories named like variants) and copies a killed run left half-made.
-    static func isReplaceable(_ dir: String) -> Bool {
+    /// Throws unless tdx may replace `dir`: it is empty, or tdx wrote it (its marker) and it holds nothing tdx
+    /// did not write, or it holds only what an earlier sweep wrote variant by variant (marked sub-directories
+    /// named like variants) and copies a killed run left half-made.
+    static func checkReplaceable(_ dir: String) throws {
         let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw UsageError("\(dir) is a file, not a report directory", help: "choose another place with --results DIR")
+        }
         let contents = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
-        return contents.contains(marker) || contents.allSatisfy { n in
+        let variants = contents.allSatisfy { n in
             n.contains(".partial-") || (ReportDirectory.isVariantName(n) && fm.fileExists(atPath: dir + "/" + n + "/" + marker))
+        }
+        guard contents.contains(marker) || variants else { throw notOurs(dir) }
+        let added = contents.contains(marker) ? foreign(dir)
+            : contents.filter { !$0.contains(".partial-") }.flatMap { n in foreign(dir + "/" + n).map { n + "/" + $0 } }
+        guard added.isEmpty else {
+            throw UsageError("\(dir) holds files tdx did not write: \(added.prefix(5).joined(separator: ", "))\(added.count > 5 ? ", …" : "")",
+                             help: "move them out (the report is rewritten whole), or choose another place with --results DIR")
         }
     }
 
     static func notOurs(_ dir: String) -> UsageError {
         UsageError("\(dir) exists and is not a tdx report directory", help: "choose another place with --results DIR")
+    }
+
+    /// Marks `dir` as written by tdx, listing what it holds, so a later run can tell a file a user added.
+    static func mark(_ dir: String) throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0 != marker }.sorted()
+        try Data(names.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: dir + "/" + marker))
+    }
+
+    /// What a tdx-written `dir` holds that its marker does not list, in it and in the marked directories it
+    /// lists (nothing when the marker lists nothing: tdx before 0.1.0's session 10 wrote it empty).
+    static func foreign(_ dir: String) -> [String] {
+        let fm = FileManager.default
+        guard let listing = try? String(contentsOfFile: dir + "/" + marker, encoding: .utf8), !listing.isEmpty else { return [] }
+        let known = Set(listing.split(separator: "\n").map(String.init))
+        var out: [String] = []
+        for n in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where n != marker {
+            if !known.contains(n) { out.append(n) } else if fm.fileExists(atPath: dir + "/" + n + "/" + marker) {
+                out += foreign(dir + "/" + n).map { n + "/" + $0 }
+            }
+        }
+        return out
     }
 
     /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.
@@ -67,10 +102,10 @@ enum Results {
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         do {
             try fill(tmp)
-            try Data().write(to: URL(fileURLWithPath: tmp + "/" + marker))
+            try mark(tmp)
         } catch { try? fm.removeItem(atPath: tmp); throw error }
         if fm.fileExists(atPath: dir) {
-            guard isReplaceable(dir) else { try? fm.removeItem(atPath: tmp); throw notOurs(dir) }
+            do { try checkReplaceable(dir) } catch { try? fm.removeItem(atPath: tmp); throw error }
             try? fm.removeItem(atPath: dir)
         }
         // A concurrent run may have put its copy in place meanwhile: the content is the same (it comes
