@@ -207,12 +207,13 @@ public struct Planner {
             }
         }
         let perLayer = { (kind: String) in layers.compactMap { idOf["\(kind)[\($0)]"] } }
-        // A fixed `layer` of an intervention or the geometry must exist in this variant's model (the checker
-        // knows only the built-in models' depths).
+        // A fixed `layer` of an intervention or the geometry must be recorded and exist in this variant's
+        // model (the checker knows only the built-in models' depths).
         if activationsBlock != nil {
             for b in spec.blocks("intervene") + [spec.block("geometry")].compactMap({ $0 }) {
                 let v = variant["\(Self.prefix(b)).layer"] ?? b["layer"]
-                let fixed = v?.intValue.map { [$0] } ?? v?.intList ?? []
+                // A number names one block; a range or list is the pool `top(...)` picks from among the recorded ones.
+                let fixed = v?.intValue.map { [$0] } ?? []
                 let label = b.kind == "geometry" ? "geometry" : "intervene \(b.name)"
                 if let bad = fixed.first(where: { $0 >= model.blocks }) {
                     throw PlanError.blockLayerBeyondModel(block: label, layer: bad, blocks: model.blocks,

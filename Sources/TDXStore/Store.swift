@@ -35,6 +35,9 @@ public final class Store {
                 throw StoreError.cannotCreateDirectory(path: dir, reason: (error as NSError).localizedDescription)
             }
         }
+        if let type = try? fm.attributesOfItem(atPath: path)[.type] as? FileAttributeType, type != .typeRegular {
+            throw StoreError.notAFile(path: path)
+        }
         // WAL needs to create `-wal` and `-shm` files beside the cache: the directory must be writable.
         if access(dir, W_OK) != 0 { throw StoreError.readOnly(path: path) }
         if fm.fileExists(atPath: path) && access(path, W_OK) != 0 { throw StoreError.readOnly(path: path) }
@@ -78,7 +81,7 @@ public final class Store {
     /// `.tdx/cache.sqlite` in the directory of the spec. (`--cache PATH` overrides both; the CLI
     /// handles it.)
     public static func defaultPath(specPath: String, environment: [String: String]) -> String {
-        if let env = environment["TDX_CACHE"], !env.isEmpty { return env }
+        if let env = environment["TDX_CACHE"], !env.isEmpty { return (env as NSString).expandingTildeInPath }   // `~` unexpanded in quotes
         let dir = (specPath as NSString).deletingLastPathComponent
         return ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(".tdx/cache.sqlite")
     }

@@ -7,6 +7,8 @@ import TDXCore
 public enum StoreError: UserError, Equatable {
     /// The file exists but is not an SQLite database (wrong path, or overwritten).
     case notADatabase(path: String)
+    /// The path names a directory or a device, not a file.
+    case notAFile(path: String)
     /// The file was written by a newer tdx whose schema this version cannot read.
     case newerSchema(path: String, found: Int, supported: Int)
     /// The cache (or its directory) cannot be written: read-only directory, file or file system.
@@ -30,6 +32,8 @@ public enum StoreError: UserError, Equatable {
         switch self {
         case .notADatabase(let path):
             return "the cache file \(path) is not an SQLite database"
+        case .notAFile(let path):
+            return "the cache path \(path) is a directory or a device, not a file"
         case .newerSchema(let path, let found, let supported):
             return "the cache \(path) has schema version \(found), but this tdx understands versions up to \(supported)"
         case .readOnly(let path):
@@ -56,6 +60,8 @@ public enum StoreError: UserError, Equatable {
         switch self {
         case .notADatabase:
             return "point --cache (or TDX_CACHE) at a tdx cache, or move this file away so tdx can create a fresh cache"
+        case .notAFile(let path):
+            return "give --cache (or TDX_CACHE) the path of a file, such as \((path as NSString).appendingPathComponent("cache.sqlite"))"
         case .newerSchema:
             return "upgrade tdx, or use a different cache with --cache PATH (or TDX_CACHE)"
         case .readOnly:

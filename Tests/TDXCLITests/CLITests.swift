@@ -96,7 +96,17 @@ final class CLITests: XCTestCase {
     func testMissingFileIsAUserError() {
         let (c, _, err) = tdx("check", "/nonexistent/x.tdx")
         XCTAssertEqual(c, 1)
-        XCTAssertTrue(err.contains("cannot import \"/nonexistent/x.tdx\": no such file") || err.contains("no such file"), err)
+        XCTAssertTrue(err.contains("cannot read \"/nonexistent/x.tdx\": no such file"), err)
+        XCTAssertTrue(err.contains("name a .tdx spec file"), err)
+        let dir = FileManager.default.temporaryDirectory.path
+        let (cd, _, errDir) = tdx("check", dir)
+        XCTAssertEqual(cd, 1)
+        XCTAssertTrue(errDir.contains("it is a directory"), errDir)
+        // A model block that names no model is a spec error, not a crash at plan time.
+        let empty = try? tempSpec("tdx 1\nmodel llm { weights = \"\" }\ntask two_step {}\n")
+        let (ce, _, errEmpty) = tdx("plan", empty ?? "")
+        XCTAssertEqual(ce, 1)
+        XCTAssertTrue(errEmpty.contains("`weights`") && errEmpty.contains("names no model"), errEmpty)
     }
 
     func testUnknownCommandAndOption() {

@@ -220,14 +220,17 @@ final class AnalysisStagesTests: XCTestCase {
         let keys = Dictionary(uniqueKeysWithValues: plan.graph.stages.map { ($0.id, $0.key) })
         let ctx = StageContext(stage: stage, spec: spec, specPath: path, store: store, keysByID: keys, progress: NoProgress(),
                                cancelled: { false }, services: EngineServices())
+        // The SAE as a stage that reads it sees it (a stage reads only its own inputs).
+        let reader = StageContext(stage: plan.graph[id: "correlate[2]"]!, spec: spec, specPath: path, store: store, keysByID: keys,
+                                  progress: NoProgress(), cancelled: { false }, services: EngineServices())
         let metrics = try SAEMetrics.decode(try store.readString(key: key("sae[2]"), blob: "metrics"))
         XCTAssertEqual(metrics.epochs.count, 4)
         XCTAssertEqual(metrics.dSAE, 32)
         XCTAssertEqual(metrics.testExperiments.count, 1)
         XCTAssertEqual(Set(metrics.trainExperiments + metrics.testExperiments), [0, 1, 2, 3])
         XCTAssertNotNil(metrics.test)
-        let stored = try ctx.sae("sae[2]")
-        let act = try ctx.activations("activations[2]")
+        let stored = try reader.sae("sae[2]")
+        let act = try reader.activations("activations[2]")
         let config = SAEStage.config(Params(stage.params, prefix: "sae"), dIn: act.d, layer: 2, seed: ctx.seed)
         XCTAssertEqual(stored.config, config)
         let trainer = SAETrainer(config: config, data: act.x, experimentIDs: act.rows.experiment)

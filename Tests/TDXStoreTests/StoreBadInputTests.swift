@@ -16,6 +16,14 @@ final class StoreBadInputTests: XCTestCase {
         XCTAssertTrue(e.description.contains("--cache"))
     }
 
+    /// A directory or a device given as the cache: said so, with a file path to use instead.
+    func testDirectoryOrDeviceIsNotACache() throws {
+        let dir = makeTempDir(self)
+        assertStoreError(.notAFile(path: dir)) { try Store(path: dir) }
+        assertStoreError(.notAFile(path: "/dev/null")) { try Store(path: "/dev/null") }
+        XCTAssertEqual(StoreError.notAFile(path: dir).help, "give --cache (or TDX_CACHE) the path of a file, such as \(dir)/cache.sqlite")
+    }
+
     func testNewerSchemaIsRefusedAndLeftAlone() throws {
         let path = makeTempDir(self) + "/cache.sqlite"
         do {

@@ -19,6 +19,7 @@ final class StoreRoundTripTests: XCTestCase {
         XCTAssertEqual(Store.defaultPath(specPath: "two_step.tdx", environment: [:]), "./.tdx/cache.sqlite")
         XCTAssertEqual(Store.defaultPath(specPath: "a/b.tdx", environment: ["TDX_CACHE": "/x/c.sqlite"]), "/x/c.sqlite")
         XCTAssertEqual(Store.defaultPath(specPath: "a/b.tdx", environment: ["TDX_CACHE": ""]), "a/.tdx/cache.sqlite")
+        XCTAssertEqual(Store.defaultPath(specPath: "a/b.tdx", environment: ["TDX_CACHE": "~/c.sqlite"]), NSHomeDirectory() + "/c.sqlite")
     }
 
     func testArtifactRoundTripWithSeveralBlobs() throws {

@@ -18,9 +18,9 @@ enum EngineSupport {
     }
 
     static func storePath(spec: String?, args: Arguments, io: CommandIO) -> String {
-        if let c = args.value("--cache") { return c }
+        if let c = args.value("--cache") { return (c as NSString).expandingTildeInPath }
         if let spec { return Engine.storePath(specPath: spec, option: nil, environment: io.environment) }
-        if let env = io.environment["TDX_CACHE"], !env.isEmpty { return env }
+        if let env = io.environment["TDX_CACHE"], !env.isEmpty { return (env as NSString).expandingTildeInPath }
         return io.currentDirectory + "/.tdx/cache.sqlite"
     }
 

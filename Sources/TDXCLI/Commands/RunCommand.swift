@@ -44,10 +44,16 @@ enum RunCommand: Subcommand {
             io.err(String(format: "Done: %d computed, %d reused in %.2f s (run %lld; `tdx log` shows timings).\n",
                           s.computed.count, reused, Date().timeIntervalSince(t0), s.runID))
             let results = args.value("--results") ?? "Results/" + URL(fileURLWithPath: specPath).deletingPathExtension().lastPathComponent
-            for dir in try Results.write(plan: plan, storePath: EngineSupport.storePath(spec: specPath, args: args, io: io),
-                                         to: EngineSupport.absolute(results, io: io)) {
-                io.err("Report: \(dir)/report.md\n")
+            let target = EngineSupport.absolute(results, io: io)
+            let written: [String]
+            do {
+                written = try Results.write(plan: plan, storePath: EngineSupport.storePath(spec: specPath, args: args, io: io), to: target)
+            } catch let e as UserError { throw e } catch {
+                // The stages are cached: only the copy into the results directory failed.
+                throw UsageError("cannot write the report to \(target): \((error as NSError).localizedDescription)",
+                                 help: "the results are cached: choose another place with --results DIR and run again")
             }
+            for dir in written { io.err("Report: \(dir)/report.md\n") }
             return 0
         } catch ExecutorError.interrupted {
             io.err("Interrupted: finished stages are cached; `tdx run \(args.positionals[0])` resumes.\n")

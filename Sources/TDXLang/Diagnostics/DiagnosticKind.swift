@@ -17,6 +17,8 @@ public enum DiagnosticKind: Sendable, Equatable {
     case misplacedHeader
     // Imports and names
     case importNotFound(String, reason: String)
+    /// The spec file named on the command line cannot be read.
+    case cannotRead(String, reason: String)
     case importCycle(String)
     case duplicateLet(String)
     case undefinedName(String, suggestion: String?)
@@ -56,6 +58,7 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .importCycle: "E0201"
         case .duplicateLet: "E0202"
         case .undefinedName: "E0203"
+        case .cannotRead: "E0204"
         case .unknownBlockKind: "E0300"
         case .unknownKey: "E0301"
         case .keyNotForKind: "E0302"
@@ -90,6 +93,7 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .unsupportedVersion(let v): "unsupported language version `tdx \(v)`"
         case .misplacedHeader: "`tdx` version header must be the first line of a spec"
         case .importNotFound(let p, let reason): "cannot import \"\(p)\": \(reason)"
+        case .cannotRead(let p, let reason): "cannot read \"\(p)\": \(reason)"
         case .importCycle(let p): "import cycle: \"\(p)\" imports itself, directly or indirectly"
         case .duplicateLet(let n): "`\(n)` is already defined by an earlier `let`"
         case .undefinedName(let n, _): "`\(n)` is not defined"
@@ -128,6 +132,7 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .unsupportedVersion: "this tdx understands `tdx 1`"
         case .misplacedHeader: "move `tdx 1` to the top of the file"
         case .importNotFound: "import paths are relative to the importing file"
+        case .cannotRead: "name a .tdx spec file"
         case .importCycle: "remove one of the imports in the cycle"
         case .duplicateLet: "rename one of them"
         case .undefinedName(_, let s): s.map { "did you mean `\($0)`?" } ?? "define it with `let` or as a block name"

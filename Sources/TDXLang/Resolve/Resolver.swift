@@ -44,7 +44,7 @@ struct Resolver {
         if let text { source = text } else {
             do { source = try reader(path) } catch {
                 let id = sources.add(SourceFile(path: path, text: ""))
-                diags.error(.importNotFound(path, reason: Resolver.reason(error)), at: SourceRange(file: id, start: 0, end: 0))
+                diags.error(.cannotRead(path, reason: Resolver.reason(error, path: path)), at: SourceRange(file: id, start: 0, end: 0))
                 return CheckResult(sources: sources, diagnostics: diags.items, ast: nil, spec: nil)
             }
         }
@@ -57,7 +57,9 @@ struct Resolver {
                            spec: diags.hasErrors ? nil : spec)
     }
 
-    static func reason(_ error: Error) -> String {
+    static func reason(_ error: Error, path: String? = nil) -> String {
+        var isDirectory: ObjCBool = false
+        if let path, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return "it is a directory" }
         let ns = error as NSError
         if ns.domain == NSCocoaErrorDomain && (ns.code == NSFileReadNoSuchFileError || ns.code == 260) { return "no such file" }
         if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadInapplicableStringEncodingError { return "not UTF-8 text" }
@@ -86,7 +88,7 @@ struct Resolver {
                 let (_, inner) = load(path: target, text: t)
                 items.append(contentsOf: inner.filter { if case .header = $0.kind { return false }; return true })
             } catch {
-                diags.error(.importNotFound(rel, reason: Resolver.reason(error)), at: item.range)
+                diags.error(.importNotFound(rel, reason: Resolver.reason(error, path: target)), at: item.range)
             }
         }
         return (ast, items)
