@@ -18,7 +18,9 @@ final class Captured: @unchecked Sendable {
     }
 }
 
-func tdx(_ args: String...) -> (Int32, String, String) {
+func tdx(_ args: String...) -> (Int32, String, String) { tdx(args) }
+
+func tdx(_ args: [String]) -> (Int32, String, String) {
     let c = Captured()
     let code = TDXCLI.run(args, io: c.io())
     return (code, c.out, c.err)
@@ -162,17 +164,36 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(out.contains("\"diagnostics\":0"), out)
     }
 
-    /// `tdx log --run N` and `tdx show` say which machine computed a result (CPU, OpenBLAS kernels, tdx version).
-    func testLogAndShowNameTheMachine() throws {
+    /// A spec the simulated agent plays (no model), run once into a fresh cache: the spec, its directory, the cache.
+    private func ranSimulatedSpec(_ more: String = "") throws -> (spec: String, dir: String, cache: String) {
         let spec = try tempSpec("""
             tdx 1
             task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
             agent sim { kind = q_learning  β = 5 }
+            \(more)
 
             """)
         let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
         let cache = dir + "/c.sqlite"
         XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", dir + "/results").0, 0)
+        return (spec, dir, cache)
+    }
+
+    /// Commands that only read or prune a cache do not create one where there is none.
+    func testReadingCommandsNeedACache() throws {
+        let spec = try tempSpec("tdx 1\ntask two_step {}\n")
+        let missing = URL(fileURLWithPath: spec).deletingLastPathComponent().appendingPathComponent("no/such/c.sqlite").path
+        for args in [["log"], ["show", "abc"], ["verify"], ["gc", "--older-than", "2026-01-01"]] {
+            let (c, _, err) = tdx(args + ["--cache", missing])
+            XCTAssertEqual(c, 1, "\(args)")
+            XCTAssertTrue(err.contains("there is no cache at \(missing)"), err)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
+    }
+
+    /// `tdx log --run N` and `tdx show` say which machine computed a result (CPU, OpenBLAS kernels, tdx version).
+    func testLogAndShowNameTheMachine() throws {
+        let (spec, _, cache) = try ranSimulatedSpec()
         let (c1, log, err1) = tdx("log", "--run", "1", "--cache", cache)
         XCTAssertEqual(c1, 0, err1)
         XCTAssertTrue(log.contains("\n  on \(Machine.current)\n"), log)
@@ -184,15 +205,7 @@ final class CLITests: XCTestCase {
     /// `tdx gc SPEC` keeps the saved progress of that spec's stages, drops other leftovers, and refuses to
     /// touch a cache a run is still using.
     func testGCKeepsTheSpecsSavedProgressAndWaitsForRuns() throws {
-        let spec = try tempSpec("""
-            tdx 1
-            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
-            agent sim { kind = q_learning  β = 5 }
-
-            """)
-        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
-        let cache = dir + "/c.sqlite"
-        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", dir + "/results").0, 0)
+        let (spec, _, cache) = try ranSimulatedSpec()
         let (_, planText, _) = tdx("plan", "--json", spec, "--cache", cache)
         let plan = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(planText.utf8)) as? [String: Any])
         let rollout = try XCTUnwrap((plan["stages"] as? [[String: Any]])?.first { $0["id"] as? String == "rollout" }?["key"] as? String)
@@ -214,23 +227,14 @@ final class CLITests: XCTestCase {
 
     /// `--results` never deletes what tdx did not write: a file in its place, or a file a user added to a report.
     func testResultsKeepWhatTheUserWrote() throws {
-        let spec = try tempSpec("""
-            tdx 1
-            task two_step { experiments = 2  episodes = 6  random_episodes = 2  policy = agent(sim) }
-            agent sim { kind = q_learning  β = 5 }
-            fit behaviour { models = [q_learning] }
-            report {}
-
-            """)
-        let dir = URL(fileURLWithPath: spec).deletingLastPathComponent().path
-        let cache = dir + "/c.sqlite", results = dir + "/results", file = dir + "/notes.md"
+        let (spec, dir, cache) = try ranSimulatedSpec("fit behaviour { models = [q_learning] }\nreport {}")
+        let results = dir + "/results", file = dir + "/notes.md"
         try Data("mine".utf8).write(to: URL(fileURLWithPath: file))
         let (c1, _, e1) = tdx("run", spec, "--cache", cache, "--results", file)
         XCTAssertEqual(c1, 1)
         XCTAssertTrue(e1.contains("is a file, not a report directory"), e1)
         XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "mine")
 
-        XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", results).0, 0)
         XCTAssertEqual(tdx("run", spec, "--cache", cache, "--results", results).0, 0, "its own report is replaced")
         try Data("analysis".utf8).write(to: URL(fileURLWithPath: results + "/my_analysis.txt"))
         let (c2, _, e2) = tdx("run", spec, "--cache", cache, "--results", results)

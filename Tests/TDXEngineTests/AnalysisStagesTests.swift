@@ -202,17 +202,10 @@ final class AnalysisStagesTests: XCTestCase {
         geometry { skip = 20  lesion = cut }
 
         """)
-        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
-        let registry = StageRegistry([TestStage(kind: .model), SyntheticRollout(), SyntheticActivations(), SyntheticVariables(),
-                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .intervene),
-                                      Silent(kind: .report)])
-        let engine = Engine(registry: registry)
-        let store = try Store(path: sb.cache)
-        let plan = try engine.plan(spec, specPath: path, store: store)
+        let (spec, plan, store) = try runSynthetic(path, cache: sb.cache)
         XCTAssertEqual(Set(plan.graph.stages.map(\.id)),
                        ["model", "rollout", "activations[1]", "activations[2]", "rl_variables", "sae[1]", "sae[2]",
                         "correlate[1]", "correlate[2]", "intervene[cut]", "geometry", "report"])
-        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
         func key(_ id: String) -> String { plan.graph[id: id]!.key }
 
         // The SAE: metrics, and a stored SAE that reproduces a fresh training's encodings.
@@ -271,6 +264,19 @@ final class AnalysisStagesTests: XCTestCase {
         XCTAssertEqual(try store.readFloats(key: key("geometry"), blob: g.intact.distanceBlob).count, 225)
     }
 
+    /// Plans and runs a spec with the synthetic stand-ins for the model stages and the real analysis stages.
+    private func runSynthetic(_ path: String, cache: String) throws -> (ResolvedSpec, Plan, Store) {
+        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
+        let registry = StageRegistry([TestStage(kind: .model), SyntheticRollout(), SyntheticActivations(), SyntheticVariables(),
+                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .intervene), Silent(kind: .report),
+                                      Silent(kind: .compare)])
+        let engine = Engine(registry: registry)
+        let store = try Store(path: cache)
+        let plan = try engine.plan(spec, specPath: path, store: store)
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: cache, options: Executor.Options(jobs: 1), io: quietIO)
+        return (spec, plan, store)
+    }
+
     /// Under a sweep the geometry stage's inputs carry the variant's tag (`sae[2]{sae.epochs=2}`): each variant
     /// still finds its block's activations and SAE.
     func testGeometryUnderASweep() throws {
@@ -286,13 +292,7 @@ final class AnalysisStagesTests: XCTestCase {
         geometry { skip = 20 }
 
         """)
-        let spec = try XCTUnwrap(Frontend.check(path: path).spec)
-        let registry = StageRegistry([TestStage(kind: .model), SyntheticRollout(), SyntheticActivations(), SyntheticVariables(),
-                                      SAEStage(), CorrelateStage(), GeometryStage(), Silent(kind: .report), Silent(kind: .compare)])
-        let engine = Engine(registry: registry)
-        let store = try Store(path: sb.cache)
-        let plan = try engine.plan(spec, specPath: path, store: store)
-        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let (_, plan, store) = try runSynthetic(path, cache: sb.cache)
         for id in ["geometry{sae.epochs=2}", "geometry{sae.epochs=3}"] {
             let stage = try XCTUnwrap(plan.graph[id: id], id)
             XCTAssertEqual(try GeometryResult.decode(try store.readString(key: stage.key, blob: "geometry")).layer, 2, id)

@@ -162,27 +162,20 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual(graph[id: "model" + big]?.params["model.sha256"], one[id: "model"]?.params["model.sha256"])
         XCTAssertEqual(graph[id: "sae[7]" + big]?.key, one[id: "sae[7]"]?.key)
 
-        // A layer one of the models lacks is named with that model.
-        let deep = try XCTUnwrap(Frontend.check(text: text.replacingOccurrences(of: "layers = all", with: "layers = [5]"), path: "d.tdx").spec)
-        XCTAssertThrowsError(try Planner().plan(deep) { v in
-            ModelIdentity(digest: "x", blocks: v["model.weights"]?.stringValue == "small.gguf" ? 2 : 30, dModel: 8)
-        }) { e in
-            XCTAssertEqual((e as? PlanError)?.message, "layer 5 does not exist: `small.gguf` has 2 blocks (0…1)")
+        // A layer one of the models lacks is named with that model; so is an intervention's fixed block that
+        // only the built-in model has, and a block the spec does not record.
+        func assertPlanError(_ spec: String, _ message: String, line: UInt = #line) throws {
+            let resolved = try XCTUnwrap(Frontend.check(text: spec, path: "e.tdx").spec, line: line)
+            XCTAssertThrowsError(try Planner().plan(resolved) { v in
+                ModelIdentity(digest: "x", blocks: v["model.weights"]?.stringValue == "small.gguf" ? 2 : 30, dModel: 8)
+            }, line: line) { e in XCTAssertEqual((e as? PlanError)?.message, message, line: line) }
         }
-        // So is an intervention's fixed block that only the built-in model has.
-        let lesion = try XCTUnwrap(Frontend.check(text: text.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 20"),
-                                                  path: "l.tdx").spec)
-        XCTAssertThrowsError(try Planner().plan(lesion) { v in
-            ModelIdentity(digest: "x", blocks: v["model.weights"]?.stringValue == "small.gguf" ? 2 : 30, dModel: 8)
-        }) { e in
-            XCTAssertEqual((e as? PlanError)?.message, "`intervene lesion`: layer 20 does not exist: `small.gguf` has 2 blocks (0…1)")
-        }
-        // And a block the spec does not record.
-        let unrecorded = try XCTUnwrap(Frontend.check(text: baseSpec.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 4"),
-                                                      path: "u.tdx").spec)
-        XCTAssertThrowsError(try Planner().plan(unrecorded) { _ in ModelIdentity(digest: "a", blocks: 30, dModel: 576) }) { e in
-            XCTAssertEqual((e as? PlanError)?.message, "`intervene lesion`: block 4 is not recorded (`activations.layers` is [1, 5, 9])")
-        }
+        try assertPlanError(text.replacingOccurrences(of: "layers = all", with: "layers = [5]"),
+                            "layer 5 does not exist: `small.gguf` has 2 blocks (0…1)")
+        try assertPlanError(text.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 20"),
+                            "`intervene lesion`: layer 20 does not exist: `small.gguf` has 2 blocks (0…1)")
+        try assertPlanError(baseSpec.replacingOccurrences(of: "layer = peak(td_error)", with: "layer = 4"),
+                            "`intervene lesion`: block 4 is not recorded (`activations.layers` is [1, 5, 9])")
 
         // A pin names one file, so it cannot go with several models.
         let pinned = text.replacingOccurrences(of: "\"small.gguf\"] }", with: "\"small.gguf\"]  sha256 = \"ab\" }")

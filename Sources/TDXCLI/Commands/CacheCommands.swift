@@ -41,7 +41,7 @@ enum LogCommand: Subcommand {
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: [], options: ["--run", "--limit", "--cache"])
         let specPath = args.positionals.first.map { EngineSupport.absolute($0, io: io) }
-        let store = try Store(path: EngineSupport.storePath(spec: specPath, args: args, io: io))
+        let store = try EngineSupport.existingStore(EngineSupport.storePath(spec: specPath, args: args, io: io))
         if let r = args.value("--run") {
             guard let id = Int64(r) else { throw UsageError("--run needs a run number") }
             let records = try store.stageRecords(run: id)
@@ -82,7 +82,7 @@ enum ShowCommand: Subcommand {
         let args = try Arguments(arguments, flags: ["--json"], options: ["--spec", "--cache"])
         guard let what = args.positionals.first else { throw UsageError("tdx show needs a stage id or key") }
         let specPath = args.value("--spec").map { EngineSupport.absolute($0, io: io) }
-        let store = try Store(path: EngineSupport.storePath(spec: specPath, args: args, io: io))
+        let store = try EngineSupport.existingStore(EngineSupport.storePath(spec: specPath, args: args, io: io))
         var key = what
         if let specPath {
             let (_, _, _, plan, _) = try EngineSupport.plan(specPath, args: args, io: io)
@@ -170,6 +170,7 @@ enum GCCommand: Subcommand {
         let args = try Arguments(arguments, flags: ["--dry-run"], options: ["--older-than", "--cache"])
         var reachable: Set<String>?
         var storePath = EngineSupport.storePath(spec: args.positionals.first.map { EngineSupport.absolute($0, io: io) }, args: args, io: io)
+        try EngineSupport.requireCache(storePath)
         if !args.positionals.isEmpty {
             var keys = Set<String>()
             for p in args.positionals {
@@ -216,7 +217,7 @@ enum VerifyCommand: Subcommand {
 
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: [], options: ["--cache"])
-        let store = try Store(path: EngineSupport.storePath(spec: args.positionals.first.map { EngineSupport.absolute($0, io: io) }, args: args, io: io))
+        let store = try EngineSupport.existingStore(EngineSupport.storePath(spec: args.positionals.first.map { EngineSupport.absolute($0, io: io) }, args: args, io: io))
         let r = try store.verify(evict: true)
         io.out("checked \(r.artifactsChecked) artifacts, \(r.blobsChecked) blobs, \(r.bytesChecked) bytes\n")
         for c in r.corrupt { io.out("corrupt \(c.kind) \(c.key.prefix(16))… \(c.blob ?? "") \(c.detail) (evicted)\n") }

@@ -32,6 +32,19 @@ enum EngineSupport {
         Plan.Options(only: args.values("--only"), until: args.values("--until"), force: args.values("--force"))
     }
 
+    /// The cache of a command that only reads or prunes it: one that does not exist is an error, not a new
+    /// empty file (a mistyped --cache would otherwise look like an empty cache).
+    static func existingStore(_ path: String) throws -> Store {
+        try requireCache(path)
+        return try Store(path: path)
+    }
+
+    static func requireCache(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UsageError("there is no cache at \(path)", help: "run `tdx run SPEC` first, or point --cache (or TDX_CACHE) at a cache")
+        }
+    }
+
     /// Loads the spec, opens its cache and plans it.
     static func plan(_ specArg: String, args: Arguments, io: CommandIO) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
         let specPath = absolute(specArg, io: io)
