@@ -158,6 +158,19 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(missing.diagnostics.map(\.code), ["E0200"])
     }
 
+    /// A misspelt task kind is one error where it is written, not also "a spec needs a task block"; a missing
+    /// block is named with its article.
+    func testMisspeltTaskKindIsOneError() {
+        let r = checkText("tdx 1\ntask two_stp { experiments = 4 }\nagent q_learning {}\n")
+        XCTAssertEqual(r.diagnostics.count, 1, r.diagnostics.map(\.message).joined(separator: "; "))
+        XCTAssertFalse(r.diagnostics.contains { $0.message.contains("needs") })
+        let none = checkText("tdx 1\nagent q_learning {}\n")
+        XCTAssertEqual(none.diagnostics.map(\.message), ["a spec needs a `task` block"])
+        let noAgent = checkText("tdx 1\ntask two_step {}\nactivations { layers = [1] }\nsae {}\ncorrelate {}\n")
+        XCTAssertTrue(noAgent.diagnostics.contains { $0.message == "`correlate` needs an `agent` block" },
+                      noAgent.diagnostics.map(\.message).joined(separator: "; "))
+    }
+
     func testRenderedFormHasLineCaretAndHelp() {
         let r = checkText("tdx 1\ntask two_step {\n  epsiodes = 30\n}\n", path: "spec.tdx")
         let text = DiagnosticRenderer(sources: r.sources).render(r.diagnostics)

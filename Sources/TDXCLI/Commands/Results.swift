@@ -79,13 +79,14 @@ enum Results {
     }
 
     /// What a tdx-written `dir` holds that its marker does not list, in it and in the marked directories it
-    /// lists (nothing when the marker lists nothing: tdx before 0.1.0's session 10 wrote it empty).
+    /// lists, leaving out copies a killed run left half-made (nothing when the marker lists nothing, as an
+    /// older tdx wrote it).
     static func foreign(_ dir: String) -> [String] {
         let fm = FileManager.default
         guard let listing = try? String(contentsOfFile: dir + "/" + marker, encoding: .utf8), !listing.isEmpty else { return [] }
         let known = Set(listing.split(separator: "\n").map(String.init))
         var out: [String] = []
-        for n in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where n != marker {
+        for n in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where n != marker && !n.contains(".partial-") {
             if !known.contains(n) { out.append(n) } else if fm.fileExists(atPath: dir + "/" + n + "/" + marker) {
                 out += foreign(dir + "/" + n).map { n + "/" + $0 }
             }
@@ -94,7 +95,7 @@ enum Results {
     }
 
     /// Fills a fresh directory, then swaps it in for `dir`, so a report is never half old, half new.
-    /// An existing `dir` is replaced only if tdx wrote it (it holds the marker file) or it is empty.
+    /// An existing `dir` is replaced only as `checkReplaceable` allows.
     static func replaceDirectory(_ dir: String, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
         let tmp = dir + ".partial-\(getpid())"

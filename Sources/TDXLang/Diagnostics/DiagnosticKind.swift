@@ -104,7 +104,7 @@ public enum DiagnosticKind: Sendable, Equatable {
         case .duplicateKey(let k): "`\(k)` is set twice in this block"
         case .duplicateBlock(let n): "duplicate block `\(n)`"
         case .tooManyBlocks(let k): "a spec can have only one `\(k)` block"
-        case .missingBlock(let k, let by): "`\(by)` needs a `\(k)` block"
+        case .missingBlock(let k, let by): "\(by == "a spec" ? by : "`\(by)`") needs \("aeiou".contains(k.first ?? "x") ? "an" : "a") `\(k)` block"
         case .wrongType(let k, let e, let f): "`\(k)` expects \(e), found \(f)"
         case .outOfRange(let k, let v, let a): "`\(k)` = \(v) is out of range: must be \(a)"
         case .unknownValue(let k, let v, _, _): "`\(v)` is not a valid value for `\(k)`"

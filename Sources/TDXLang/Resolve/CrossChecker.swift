@@ -7,6 +7,8 @@ struct CrossChecker {
     var spec: ResolvedSpec
     let sources: SourceManager
     var diagnostics = DiagnosticBag()
+    /// Whether the source has a `task` block, even one that did not resolve (its error is already reported).
+    var taskWritten = false
 
     init(spec: ResolvedSpec, sources: SourceManager) { self.spec = spec; self.sources = sources }
 
@@ -37,6 +39,7 @@ struct CrossChecker {
     mutating func run() {
         pinModel()
         guard let task = spec.task else {
+            if taskWritten { return }   // a misspelt kind: said once, where it is written
             if let first = spec.blocks.first(where: { !$0.isImplicit }) {
                 diagnostics.error(.missingBlock("task", neededBy: "a spec"), at: first.range)
             } else {

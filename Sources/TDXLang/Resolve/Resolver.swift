@@ -159,6 +159,7 @@ struct Resolver {
             .sorted { (blockOrder($0.element), $0.offset) < (blockOrder($1.element), $1.offset) }
             .map(\.element)
         var cross = CrossChecker(spec: spec, sources: sources)
+        cross.taskWritten = singletonSeen["task"] != nil
         cross.run()
         diags.append(contentsOf: cross.diagnostics)
         return cross.spec
