@@ -103,7 +103,7 @@ final class CLITests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.path
         let (cd, _, errDir) = tdx("check", dir)
         XCTAssertEqual(cd, 1)
-        XCTAssertTrue(errDir.contains("it is a directory"), errDir)
+        XCTAssertTrue(errDir.hasPrefix("\(dir): error: cannot read \"\(dir)\": it is a directory\n  = help:"), errDir)
         // A model block that names no model is a spec error, not a crash at plan time.
         let empty = try? tempSpec("tdx 1\nmodel llm { weights = \"\" }\ntask two_step {}\n")
         let (ce, _, errEmpty) = tdx("plan", empty ?? "")

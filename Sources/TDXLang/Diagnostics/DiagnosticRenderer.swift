@@ -18,8 +18,13 @@ public struct DiagnosticRenderer {
             return "\(sevText): \(paint(d.message, "1"))\n" + (d.help.map { "  = help: \($0)\n" } ?? "")
         }
         let loc = file.location(of: d.range.start)
-        out += "\(paint("\(file.path):\(loc.line):\(loc.column):", "1")) \(sevText): \(paint(d.message, "1"))\n"
-        out += snippet(file, d.range, underline: "^")
+        if file.text.isEmpty {
+            // No text to point into (a file that could not be read, or an empty one): the path alone.
+            out += "\(paint("\(file.path):", "1")) \(sevText): \(paint(d.message, "1"))\n"
+        } else {
+            out += "\(paint("\(file.path):\(loc.line):\(loc.column):", "1")) \(sevText): \(paint(d.message, "1"))\n"
+            out += snippet(file, d.range, underline: "^")
+        }
         for (label, r) in d.related {
             if let f = sources[r.file] {
                 let l = f.location(of: r.start)
