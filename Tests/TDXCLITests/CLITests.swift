@@ -95,7 +95,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(planOut.contains("\"code\":\"E0301\""), planOut)
     }
 
-    func testMissingFileIsAUserError() {
+    func testMissingFileIsAUserError() throws {
         let (c, _, err) = tdx("check", "/nonexistent/x.tdx")
         XCTAssertEqual(c, 1)
         XCTAssertTrue(err.contains("cannot read \"/nonexistent/x.tdx\": no such file"), err)
@@ -109,6 +109,11 @@ final class CLITests: XCTestCase {
         let (ce, _, errEmpty) = tdx("plan", empty ?? "")
         XCTAssertEqual(ce, 1)
         XCTAssertTrue(errEmpty.contains("`weights`") && errEmpty.contains("names no model"), errEmpty)
+        // A bare name that is no built-in model is a spec error with the nearest name, not a missing file at plan time.
+        let typo = try tempSpec("tdx 1\nmodel llm { weights = \"smolm2-135m\" }\ntask two_step {}\n")
+        let (ct, _, errTypo) = tdx("check", typo)
+        XCTAssertEqual(ct, 1)
+        XCTAssertTrue(errTypo.contains("`smolm2-135m` is not a built-in model") && errTypo.contains("did you mean `smollm2-135m`?"), errTypo)
     }
 
     func testUnknownCommandAndOption() {
