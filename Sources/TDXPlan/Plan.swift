@@ -127,8 +127,10 @@ public struct Plan: Sendable, Equatable {
         return "not in cache"
     }
 
-    private static func short(_ v: String?) -> String {
+    static func short(_ v: String?) -> String {
         guard let v else { return "(none)" }
-        return v.count > 40 ? String(v.prefix(37)) + "…" : v
+        guard v.count > 40 else { return v }
+        // A quoted string keeps its closing quote, so `"b179…"` still reads as one value.
+        return v.hasPrefix("\"") && v.hasSuffix("\"") ? String(v.prefix(36)) + "…\"" : String(v.prefix(37)) + "…"
     }
 }

@@ -47,17 +47,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(tdx("--version").1.hasPrefix("tdx \(TDXVersion.string)\nOpenBLAS core "))
         XCTAssertTrue(tdx("check", "--help").1.contains("Usage: tdx check"))
         XCTAssertTrue(tdx("help", "sae").1.contains("epochs"))
+        // `model` is a command and a block: its help gives both; the topic list names it once.
+        let (cm, model, _) = tdx("help", "model")
+        XCTAssertEqual(cm, 0)
+        XCTAssertTrue(model.contains("tdx model fetch") && model.contains("weights"), model)
+        let (_, _, none) = tdx("help", "zzzzzzzz")
+        XCTAssertEqual(none.components(separatedBy: "model").count - 1, 1, none)
     }
 
     func testCheckShippedSpecs() {
         let specs = ["quick", "two_step", "grid_world", "graph"].map { Repo.path("specs/\($0).tdx") }
-        let (c, _, err) = tdxArr(["check"] + specs)
+        let (c, _, err) = tdx(["check"] + specs)
         XCTAssertEqual(c, 0, err)
     }
 
-    private func tdxArr(_ a: [String]) -> (Int32, String, String) {
-        let c = Captured(); let code = TDXCLI.run(a, io: c.io()); return (code, c.out, c.err)
-    }
 
     func testBrokenSpecsExitOneWithMessages() throws {
         let typo = try tempSpec("tdx 1\ntask two_step { epsiodes = 3 }\n")

@@ -17,9 +17,13 @@ enum HelpCommand: Subcommand {
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         guard let topic = arguments.first else { io.out(TDXCLI.usage); return 0 }
         if topic == "--tables" { io.out(Schema.markdownTables()); return 0 }
-        if let cmd = TDXCLI.commands.first(where: { $0.name == topic }) { io.out(cmd.help); return 0 }
-        if let text = Schema.helpText(block: topic) { io.out(text); return 0 }
-        let all = TDXCLI.commands.map { $0.name } + Schema.blockKindNames
+        // `model` is both a command and a block: both are shown.
+        var texts: [String] = []
+        if let cmd = TDXCLI.commands.first(where: { $0.name == topic }) { texts.append(cmd.help) }
+        if let text = Schema.helpText(block: topic) { texts.append(text) }
+        if !texts.isEmpty { io.out(texts.joined(separator: "\n")); return 0 }
+        var all: [String] = []
+        for name in TDXCLI.commands.map({ $0.name }) + Schema.blockKindNames where !all.contains(name) { all.append(name) }
         throw UsageError("no help for `\(topic)`",
                          help: Suggest.closest(to: topic, in: all).map { "did you mean `\($0)`?" }
                             ?? "topics: \(all.joined(separator: ", "))")

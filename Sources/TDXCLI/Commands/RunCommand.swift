@@ -6,7 +6,7 @@ enum RunCommand: Subcommand {
     static let name = "run"
     static let summary = "Run the stages a spec needs (cached ones are reused) and write its report"
     static let help = """
-    Usage: tdx run FILE [--dry-run] [--only STAGE] [--until STAGE] [--force STAGE] [--jobs N] [--cache PATH]
+    Usage: tdx run FILE [--dry-run] [--only STAGE] [--until STAGE] [--force STAGE] [--jobs N] [--cache PATH] [--results DIR]
 
     Runs every stage that is not cached, in dependency order, and commits each result atomically:
     Ctrl-C or a kill leaves finished stages cached and nothing half-written, so a re-run resumes.
