@@ -164,12 +164,13 @@ public struct Planner {
         // record are part of the rollout's key only in the first case.
         var layers: [Int] = []
         let activationsBlock = wantsActivations ? spec.block("activations") : nil
+        // How plan errors name this variant's model.
+        func modelName() -> String { Self.modelParams(spec, variant: variant)["model.weights"]?.stringValue ?? "the model" }
         if let a = activationsBlock {
             let v = variant["activations.layers"] ?? a["layers"] ?? .symbol("all")
             layers = v.symbolValue == "all" ? Array(0..<model.blocks) : (v.intList ?? [])
             if let bad = layers.first(where: { $0 >= model.blocks }) {
-                let name = Self.modelParams(spec, variant: variant)["model.weights"]?.stringValue ?? "the model"
-                throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks, model: name)
+                throw PlanError.layerBeyondModel(layer: bad, blocks: model.blocks, model: modelName())
             }
             if usesLLM && !layers.isEmpty {
                 rolloutParams.merge(params(a, skip: ["layers"])) { a, _ in a }
@@ -216,8 +217,7 @@ public struct Planner {
                 let fixed = v?.intValue.map { [$0] } ?? []
                 let label = b.kind == "geometry" ? "geometry" : "intervene \(b.name)"
                 if let bad = fixed.first(where: { $0 >= model.blocks }) {
-                    throw PlanError.blockLayerBeyondModel(block: label, layer: bad, blocks: model.blocks,
-                                                          model: Self.modelParams(spec, variant: variant)["model.weights"]?.stringValue ?? "the model")
+                    throw PlanError.blockLayerBeyondModel(block: label, layer: bad, blocks: model.blocks, model: modelName())
                 }
                 if let bad = fixed.first(where: { !layers.contains($0) }) {
                     throw PlanError.blockLayerNotRecorded(block: label, layer: bad, recorded: layers)

@@ -8,6 +8,8 @@ import TDXStore
 enum Results {
     /// An empty file that marks a directory as written by tdx, so it may be replaced.
     static let marker = ".tdx-results"
+    /// In the name of the copy a report is built in before it is swapped in (a killed run can leave one).
+    static let halfMade = ".partial-"
     static func write(plan: Plan, storePath: String, to directory: String) throws -> [String] {
         let store = try Store(path: storePath)
         let planned = plan.graph.stages.filter { $0.kind == .report }
@@ -57,11 +59,11 @@ enum Results {
         }
         let contents = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
         let variants = contents.allSatisfy { n in
-            n.contains(".partial-") || (ReportDirectory.isVariantName(n) && fm.fileExists(atPath: dir + "/" + n + "/" + marker))
+            n.contains(halfMade) || (ReportDirectory.isVariantName(n) && fm.fileExists(atPath: dir + "/" + n + "/" + marker))
         }
         guard contents.contains(marker) || variants else { throw notOurs(dir) }
         let added = contents.contains(marker) ? foreign(dir)
-            : contents.filter { !$0.contains(".partial-") }.flatMap { n in foreign(dir + "/" + n).map { n + "/" + $0 } }
+            : contents.filter { !$0.contains(halfMade) }.flatMap { n in foreign(dir + "/" + n).map { n + "/" + $0 } }
         guard added.isEmpty else {
             throw UsageError("\(dir) holds files tdx did not write: \(added.prefix(5).joined(separator: ", "))\(added.count > 5 ? ", …" : "")",
                              help: "move them out (the report is rewritten whole), or choose another place with --results DIR")
@@ -86,7 +88,7 @@ enum Results {
         guard let listing = try? String(contentsOfFile: dir + "/" + marker, encoding: .utf8), !listing.isEmpty else { return [] }
         let known = Set(listing.split(separator: "\n").map(String.init))
         var out: [String] = []
-        for n in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where n != marker && !n.contains(".partial-") {
+        for n in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where n != marker && !n.contains(halfMade) {
             if !known.contains(n) { out.append(n) } else if fm.fileExists(atPath: dir + "/" + n + "/" + marker) {
                 out += foreign(dir + "/" + n).map { n + "/" + $0 }
             }
@@ -98,7 +100,7 @@ enum Results {
     /// An existing `dir` is replaced only as `checkReplaceable` allows.
     static func replaceDirectory(_ dir: String, _ fill: (String) throws -> Void) throws {
         let fm = FileManager.default
-        let tmp = dir + ".partial-\(getpid())"
+        let tmp = dir + halfMade + "\(getpid())"
         try? fm.removeItem(atPath: tmp)
         try fm.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         do {

@@ -75,17 +75,16 @@ struct CrossChecker {
             return
         }
         // In process, a bare name is a built-in model; a file is given by its path (`…/model.gguf`).
+        let builtin = Schema.builtinModels.first { $0.name == weights }
         let local = (m["backend"]?.symbolValue ?? "local") == "local"
-        if local && !weights.contains("/") && !weights.hasSuffix(".gguf") && !weights.hasSuffix(".safetensors")
-            && !Schema.builtinModels.contains(where: { $0.name == weights }) {
+        if local && builtin == nil && !weights.contains("/") && !weights.hasSuffix(".gguf") && !weights.hasSuffix(".safetensors") {
             let names = Schema.builtinModels.map(\.name)
             let guess = Suggest.closest(to: weights.lowercased(), in: names) ?? names.first ?? ""
             fail(.invalid(key: "weights", reason: "`\(weights)` is not a built-in model (\(names.map { "`\($0)`" }.joined(separator: ", ")))",
                           help: "did you mean `\(guess)`? A weights file is given by its path, e.g. `./model.gguf`"), m, "weights")
             return
         }
-        guard let builtin = Schema.builtinModels.first(where: { $0.name == weights }),
-              let j = m.params.firstIndex(where: { $0.name == "sha256" }) else { return }
+        guard let builtin, let j = m.params.firstIndex(where: { $0.name == "sha256" }) else { return }
         let given = m.params[j].value.stringValue ?? ""
         if given.isEmpty {
             spec.blocks[i].params[j].value = .string(builtin.sha256)
