@@ -5,6 +5,7 @@ extension LanguageModel {
     /// Runs a batch of sequences through the model (see `ForwardRequest`). A sequence with a cache is
     /// appended after the cached prefix, and the cache is extended in place.
     public func forward(_ request: ForwardRequest, caches given: [KVCache?]? = nil) throws -> ForwardResult {
+        _ = HeapRetention.applied
         let caches = given ?? request.sequences.map { _ in nil }
         guard caches.count == request.sequences.count else {
             throw ModelError.badRequest("\(caches.count) caches for \(request.sequences.count) sequences")
@@ -138,26 +139,27 @@ extension LanguageModel {
     }
 
     /// Causal attention of every sequence's new query rows over its prefix plus new keys (GQA: query head h
-    /// reads KV head h / (H/KV)); writes att rows [N × H·hd]. The work is cut into tasks of (sequence, head,
-    /// block of 64 query rows), each against only the keys its rows can see, so the causal half of the score
-    /// matrix is never computed; threads take tasks in turn, each with its own score buffer and
-    /// single-threaded BLAS.
+    /// reads KV head h / (H/KV)); writes att rows [N × H·hd]. The work is cut into tasks of (sequence, KV head,
+    /// block of 64 query rows): the H/KV query heads that read one KV head are stacked into one product, so
+    /// its keys and values are packed once for all of them, and each task reads only the keys its rows can
+    /// see, so the causal half of the score matrix is never computed. Threads take tasks in turn, each with
+    /// its own buffers and single-threaded BLAS.
     private func attend(qkv: [Float], rowStart: [Int], prefix: [Int], caches: [KVCache?], block l: Int, out att: inout [Float]) {
         let c = config
-        let hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, qkvDim = c.qkvDim
+        let hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, G = H / KV, qkvDim = c.qkvDim
         let scale = 1 / Float(hd).squareRoot()
         let qb = 64
-        struct Task { let s, h, i0, m, T: Int }
+        struct Task { let s, g, i0, m, T: Int }
         var list: [Task] = []
         for s in 0..<(rowStart.count - 1) {
             let n = rowStart[s + 1] - rowStart[s]
-            for h in 0..<H { for i0 in stride(from: 0, to: n, by: qb) {
+            for g in 0..<KV { for i0 in stride(from: 0, to: n, by: qb) {
                 let m = min(qb, n - i0)
-                list.append(Task(s: s, h: h, i0: i0, m: m, T: prefix[s] + i0 + m))
+                list.append(Task(s: s, g: g, i0: i0, m: m, T: prefix[s] + i0 + m))
             } }
         }
         let tasks = list
-        let work = tasks.reduce(0) { $0 + $1.m * $1.T }
+        let work = tasks.reduce(0) { $0 + G * $1.m * $1.T }
         let parts = work * hd < 1 << 18 ? 1 : min(Self.threads, tasks.count)
         qkv.withUnsafeBufferPointer { qbuf in
             att.withUnsafeMutableBufferPointer { abuf in
@@ -165,21 +167,24 @@ extension LanguageModel {
                 Kernels.parallelRows(parts, parts: parts) { workers in
                     for w in workers {
                         let mine = stride(from: w, to: tasks.count, by: parts).map { tasks[$0] }
-                        let sc = UnsafeMutablePointer<Float>.allocate(capacity: mine.map { $0.m * $0.T }.max() ?? 1)   // [m × T]
-                        defer { sc.deallocate() }
+                        let sc = UnsafeMutablePointer<Float>.allocate(capacity: G * (mine.map { $0.m * $0.T }.max() ?? 1))  // [G·m × T]
+                        let q = UnsafeMutablePointer<Float>.allocate(capacity: G * qb * hd)   // [G·m × hd], row j·m + i: head g·G + j, token i
+                        let o = UnsafeMutablePointer<Float>.allocate(capacity: G * qb * hd)   // [G·m × hd], same rows
+                        defer { sc.deallocate(); q.deallocate(); o.deallocate() }
                         for t in mine {
-                            let g = t.h / (H / KV), r0 = rowStart[t.s], P = prefix[t.s]
+                            let r0 = rowStart[t.s] + t.i0, P = prefix[t.s], rows = G * t.m
+                            for j in 0..<G { for i in 0..<t.m {
+                                (q + (j * t.m + i) * hd).update(from: qp.p + (r0 + i) * qkvDim + (t.g * G + j) * hd, count: hd)
+                            } }
                             // keys/values: [T × KV·hd] with row stride ld, from the cache or this pass's rows.
                             func run(_ keys: UnsafePointer<Float>, _ values: UnsafePointer<Float>, ld: Int) {
-                                // scores[m × T] = q_h[i0..<i0+m] · k_g[0..<T]ᵀ / √hd
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t.m), Int32(t.T), Int32(hd), scale,
-                                            qp.p + (r0 + t.i0) * qkvDim + t.h * hd, Int32(qkvDim), keys + g * hd, Int32(ld),
-                                            0, sc, Int32(t.T))
-                                for i in 0..<t.m { Kernels.softmaxPrefixSIMD(sc + i * t.T, valid: P + t.i0 + i + 1, count: t.T) }
-                                // att_h[m × hd] = scores[m × T] · v_g[0..<T]
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t.m), Int32(hd), Int32(t.T), 1,
-                                            sc, Int32(t.T), values + g * hd, Int32(ld),
-                                            0, ap.p + (r0 + t.i0) * H * hd + t.h * hd, Int32(H * hd))
+                                // scores[G·m × T] = q · k_g[0..<T]ᵀ / √hd
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(t.T), Int32(hd), scale,
+                                            q, Int32(hd), keys + t.g * hd, Int32(ld), 0, sc, Int32(t.T))
+                                for r in 0..<rows { Kernels.softmaxPrefixSIMD(sc + r * t.T, valid: P + t.i0 + r % t.m + 1, count: t.T) }
+                                // o[G·m × hd] = scores · v_g[0..<T]
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(t.T), 1,
+                                            sc, Int32(t.T), values + t.g * hd, Int32(ld), 0, o, Int32(hd))
                             }
                             if let cache = caches[t.s] {
                                 let keys = cache.keys[l], values = cache.values[l]   // read-only while tasks run
@@ -187,9 +192,12 @@ extension LanguageModel {
                                     run(kp.baseAddress!, vp.baseAddress!, ld: KV * hd)
                                 } }
                             } else {
-                                let k = UnsafePointer(qp.p + r0 * qkvDim + H * hd)
+                                let k = UnsafePointer(qp.p + rowStart[t.s] * qkvDim + H * hd)
                                 run(k, k + KV * hd, ld: qkvDim)
                             }
+                            for j in 0..<G { for i in 0..<t.m {
+                                (ap.p + (r0 + i) * H * hd + (t.g * G + j) * hd).update(from: o + (j * t.m + i) * hd, count: hd)
+                            } }
                         }
                     }
                 }

@@ -3,6 +3,7 @@ import XCTest
 import TDXCore
 @testable import TDXEngine
 import TDXLang
+import TDXModels
 import TDXPlan
 import TDXRL
 import TDXStore
@@ -52,6 +53,21 @@ final class StandardStagesTests: XCTestCase {
     private func assertClose(_ a: [Double], _ b: [Double], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
         for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-12, file: file, line: line) }
+    }
+
+    /// Closed-loop batches: at most 25 experiments, fewer when their KV caches would pass 3 GiB, split evenly.
+    func testClosedLoopBatch() {
+        typealias R = LanguageModelRollout
+        let smol = LlamaConfig(blockCount: 30, dModel: 576, ffnDim: 1536, headCount: 9, kvHeadCount: 3, vocabSize: 49152, tiedEmbeddings: true)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 100, tokens: 2020, config: smol), 25)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 25, tokens: 2020, config: smol), 25)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 26, tokens: 2020, config: smol), 13)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 7, tokens: 2020, config: smol), 7)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 0, tokens: 0, config: smol), 1)
+        // An 8B-sized cache (32 blocks, 8 KV heads of 128): 662 MB each at 2,020 tokens, so 4 at a time.
+        let big = LlamaConfig(blockCount: 32, dModel: 4096, ffnDim: 14336, headCount: 32, kvHeadCount: 8, vocabSize: 128256, tiedEmbeddings: false)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 100, tokens: 2020, config: big), 4)
+        XCTAssertEqual(R.closedLoopBatch(experiments: 10, tokens: 100_000, config: big), 1)
     }
 
     func testFirstTokenClashes() {

@@ -223,6 +223,12 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(ReadOut.sample(logits, temperature: 0, rng: &r3), 1)
         let lsm = ReadOut.logSoftmax(logits)
         XCTAssertEqual(lsm.map { exp(Double($0)) }.reduce(0, +), 1, accuracy: 1e-6)
+        // The closed loop's two-entry read-out equals the whole row's entries bit for bit.
+        var rng = SeededRNG(seed: 9)
+        let row = (0..<50_000).map { _ in Float(rng.uniform() * 30 - 10) }
+        let whole = ReadOut.logSoftmax(row[7..<49_159])
+        let ids = [0, 3, 49_151, 20_000]
+        XCTAssertEqual(ReadOut.logProbabilities(row[7..<49_159], of: ids + [nil]), ids.map { whole[$0] } + [-.infinity])
     }
 
     func testLlama31RopeFactors() {

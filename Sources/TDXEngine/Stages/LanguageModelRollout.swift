@@ -50,8 +50,7 @@ enum LanguageModelRollout {
     /// of multi-token answers from a copy of the KV cache, or (workers) the whole prefix read again.
     static func answerScores(_ model: ModelRunner, logits: ArraySlice<Float>, answers: [[Int]], cache: KVCache?, prefix: [Int],
                              intervention: Intervention? = nil) throws -> [Double] {
-        let lp = ReadOut.logSoftmax(logits)
-        var scores = answers.map { $0.isEmpty ? -Double.infinity : Double(lp[$0[0]]) }
+        var scores = ReadOut.logProbabilities(logits, of: answers.map(\.first)).map(Double.init)
         let multi = answers.indices.filter { answers[$0].count > 1 }
         guard !multi.isEmpty, cache != nil || !model.keepsCaches else { return scores }
         let start = prefix.count
@@ -68,10 +67,23 @@ enum LanguageModelRollout {
         let V = model.config.vocabSize
         for (k, a) in multi.enumerated() {
             for t in 1..<answers[a].count {
-                scores[a] += Double(ReadOut.logSoftmax(r.logits(sequence: k, index: t - 1, vocab: V))[answers[a][t]])
+                scores[a] += Double(ReadOut.logProbabilities(r.logits(sequence: k, index: t - 1, vocab: V), of: [answers[a][t]])[0])
             }
         }
         return scores
+    }
+
+    /// Experiments a closed loop plays at once with the in-process engine: every step's products take the
+    /// new tokens of all of them, so more is faster (8 at a time took a fifth longer than 20), while each keeps
+    /// a KV cache of its whole transcript. At most 25, fewer when their caches at `tokens` (one experiment's
+    /// estimated length, +25 % for the others) would pass 3 GiB; the batches come out as even as that allows.
+    /// Only the last bits of an experiment's sums depend on its batch, and only where BLAS is not
+    /// partition-invariant (`BLASRuntime.partitionInvariant`).
+    static func closedLoopBatch(experiments n: Int, tokens: Int, config c: LlamaConfig) -> Int {
+        let perExperiment = max(1, c.blockCount * 2 * c.kvHeadCount * c.headDim * 4 * (tokens + tokens / 4))
+        let cap = max(1, min(25, (3 << 30) / perExperiment))
+        let batches = max(1, (n + cap - 1) / cap)
+        return max(1, (n + batches - 1) / batches)
     }
 
     /// With `replay` (experiment → its intact record) every slot takes the intact run's action, so the same
@@ -83,24 +95,27 @@ enum LanguageModelRollout {
         let d = model.config.dModel
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
         let readout = Readout(Params(ctx.stage.params, prefix: "task"))
-        let batch = 8
         var records: [ExperimentRecord] = []
         var recorded: [(experiment: Int, recorder: RolloutCapture.Recorder)] = []
         let all = only ?? Array(0..<config.experiments)
         // The closed loop's text depends on the model's choices only through labels and rewards: a play with
-        // the first answer everywhere, tokenized as the run does (BOS, then piece by piece), tells before any
-        // reading whether the transcripts still to play can fit.
+        // the first answer everywhere, tokenized as the run does (BOS, then piece by piece), estimates its length.
+        func estimatedTokens(_ e: Int) throws -> Int {
+            var env = TwoStepEnvironment(config: config, experiment: e, seed: seed)
+            var track = TokenTrack()
+            while let slot = env.nextSlot() {
+                if !slot.forcedRandom { try track.extend(to: env.transcript.text, model: model) }
+                _ = env.submit(Decision(index: 0), forcedRandom: slot.forcedRandom)
+            }
+            try track.extend(to: env.transcript.text, model: model)
+            return track.ids.count
+        }
+        let batch = model.keepsCaches
+            ? closedLoopBatch(experiments: all.count, tokens: try all.first.map(estimatedTokens) ?? 0, config: model.config) : 8
+        // Before any reading: whether the transcripts still to play can fit.
         if replay == nil {
-            try ContextError.check(try (saver?.pending(all, batch: batch) ?? all).map { e in
-                var env = TwoStepEnvironment(config: config, experiment: e, seed: seed)
-                var track = TokenTrack()
-                while let slot = env.nextSlot() {
-                    if !slot.forcedRandom { try track.extend(to: env.transcript.text, model: model) }
-                    _ = env.submit(Decision(index: 0), forcedRandom: slot.forcedRandom)
-                }
-                try track.extend(to: env.transcript.text, model: model)
-                return (e, track.ids.count)
-            }, model: model, task: "two_step", estimated: true)
+            try ContextError.check(try (saver?.pending(all, batch: batch) ?? all).map { ($0, try estimatedTokens($0)) },
+                                   model: model, task: "two_step", estimated: true)
         }
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
