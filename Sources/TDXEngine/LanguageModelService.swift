@@ -140,8 +140,10 @@ struct WorkerLaunch {
     /// One worker per command, model, revision, dtype and place.
     var key: String { (command + [weights, revision, dtype, remote ? "remote" : "local"]).joined(separator: "\u{1f}") }
 
+    /// Ctrl-C or SIGTERM stops a worker that is still answering (loading a model can take minutes).
     func start() throws -> WorkerBackend {
-        try WorkerBackend(command: command, model: weights, revision: revision, dtype: dtype, remote: remote)
+        try WorkerBackend(command: command, model: weights, revision: revision, dtype: dtype, remote: remote,
+                          cancelled: { Interrupt.requested })
     }
 
     /// A worker shipped in the project's `workers/` folder: TDX_WORKERS, else beside the build that runs

@@ -89,6 +89,24 @@ final class WorkerProcessTests: XCTestCase {
         assertReaped(pid)
     }
 
+    /// An interrupted run (Ctrl-C) stops a worker that hangs at once instead of waiting out the timeout.
+    func testCancellationStopsAHangingWorker() throws {
+        let start = Date()
+        let p = try WorkerProcess(argv: WorkerFake.command("hang", at: "forward"), timeouts: WorkerProcess.Timeouts(load: 60, request: 60, exit: 1),
+                                  cancelled: { Date().timeIntervalSince(start) > 0.5 })
+        let pid = p.pid
+        _ = try p.send(WorkerHelloRequest())
+        XCTAssertThrowsError(try p.send(WorkerForwardRequest(sequences: [[1, 2]], logitPositions: [[-1]], captureBlocks: [],
+                                                            capturePositions: [[]], edits: [], payloadBytes: nil))) { e in
+            let w = e as? WorkerError
+            XCTAssertEqual(w?.kind, .cancelled)
+            XCTAssertEqual(w?.message.hasSuffix("while it was answering `forward`: the run was interrupted"), true, w?.message ?? "")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertFalse(p.isRunning)
+        assertReaped(pid)
+    }
+
     func testGarbage() throws {
         let (e, pid) = try failure("garbage", at: "load")
         XCTAssertEqual(e.kind, .malformed("the header line is not JSON: 'Loading checkpoint shards: 100%'"))

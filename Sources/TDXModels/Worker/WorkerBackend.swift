@@ -30,8 +30,9 @@ public final class WorkerBackend: LanguageModelBackend, @unchecked Sendable {
     /// Starts `command`, checks the protocol version and loads `model` (a path or hub id) at `revision`
     /// ("" = default) in `dtype` ("float32", "float16", "bfloat16", "auto"), remotely when `remote`.
     public init(command: [String], model: String, revision: String = "", dtype: String = "auto", remote: Bool = false,
-                environment: [String: String]? = nil, timeouts: WorkerProcess.Timeouts = .standard()) throws(WorkerError) {
-        let p = try WorkerProcess(argv: command, environment: environment, timeouts: timeouts)
+                environment: [String: String]? = nil, timeouts: WorkerProcess.Timeouts = .standard(),
+                cancelled: @escaping @Sendable () -> Bool = { false }) throws(WorkerError) {
+        let p = try WorkerProcess(argv: command, environment: environment, timeouts: timeouts, cancelled: cancelled)
         do throws(WorkerError) {
             let hello = try p.decode(WorkerHelloResponse.self, from: p.send(WorkerHelloRequest()))
             let load = try p.decode(WorkerLoadResponse.self, from: p.send(

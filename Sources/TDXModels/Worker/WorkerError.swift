@@ -22,6 +22,8 @@ public struct WorkerError: UserError, Equatable {
         case writeFailed(String)
         /// An earlier error or `close()` stopped the worker.
         case notRunning
+        /// The run was interrupted (Ctrl-C, SIGTERM) while waiting for an answer: the worker was stopped.
+        case cancelled
         /// The request asks for something protocol v1 cannot express.
         case unsupported(String)
         /// The request is inconsistent (caught before anything is sent).
@@ -56,6 +58,7 @@ public struct WorkerError: UserError, Equatable {
         case .workerFailed(let code, let m, _): return "\(w) failed on `\(op)` (\(code)): \(m)"
         case .writeFailed(let why): return "could not send `\(op)` to \(w): \(why)"
         case .notRunning: return "\(w) is no longer running, so `\(op)` cannot be sent"
+        case .cancelled: return "stopped \(w) while it was answering `\(op)`: the run was interrupted"
         case .unsupported(let d): return "\(w) cannot do `\(op)`: \(d)"
         case .badRequest(let d): return "invalid `\(op)` request for \(w): \(d)"
         }
@@ -79,6 +82,8 @@ public struct WorkerError: UserError, Equatable {
             return h.isEmpty ? stderrAdvice : h
         case .notRunning:
             return "an earlier error stopped the worker; fix that error and run again"
+        case .cancelled:
+            return "run again to resume: finished stages and saved batches are kept"
         case .unsupported, .badRequest:
             return "this is a bug in the caller: report it with the spec that caused it"
         case .exited, .shortPayload, .writeFailed:

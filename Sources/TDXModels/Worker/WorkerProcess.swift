@@ -40,6 +40,8 @@ public final class WorkerProcess: @unchecked Sendable {
     }
 
     public static let stderrLineLimit = 40
+    /// Longest wait, in seconds, between looks at `cancelled`.
+    static let cancelPoll = 0.25
     /// A header line longer than this is taken for garbage.
     static let headerLimit = 64 << 20
 
@@ -47,6 +49,9 @@ public final class WorkerProcess: @unchecked Sendable {
     /// `argv` shell-quoted, for messages.
     public let commandLine: String
     public let timeouts: Timeouts
+    /// Polled while waiting for an answer: when it turns true the worker is stopped and the request fails
+    /// with `cancelled`, so Ctrl-C does not wait out a timeout and leaves no worker behind.
+    let cancelled: @Sendable () -> Bool
     public private(set) var pid: pid_t = 0
 
     private let lock = NSLock()
@@ -59,10 +64,12 @@ public final class WorkerProcess: @unchecked Sendable {
 
     /// Starts `argv[0]` (looked up on PATH like `/usr/bin/env` does) with `argv[1...]`, in `environment`
     /// (nil: this process's).
-    public init(argv: [String], environment: [String: String]? = nil, timeouts: Timeouts = .standard()) throws(WorkerError) {
+    public init(argv: [String], environment: [String: String]? = nil, timeouts: Timeouts = .standard(),
+                cancelled: @escaping @Sendable () -> Bool = { false }) throws(WorkerError) {
         self.argv = argv
         self.commandLine = Self.shellQuoted(argv)
         self.timeouts = timeouts
+        self.cancelled = cancelled
         let pathVar = (environment ?? ProcessInfo.processInfo.environment)["PATH"]
         guard let name = argv.first, let exe = Self.resolveExecutable(name, path: pathVar) else {
             throw WorkerError(.commandNotFound, command: commandLine, op: "start")
@@ -193,12 +200,14 @@ public final class WorkerProcess: @unchecked Sendable {
             }
             let remaining = deadline - Self.now()
             if remaining <= 0 { throw fail(.timedOut(seconds: timeout)) }
+            if cancelled() { throw fail(.cancelled) }
 
             var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)]
             if stderrFD >= 0 { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
             let writing = written < bytes.count && !stdinBroken
             if writing { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            let rc = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, 1e9)))
+            // A signal interrupts the poll (EINTR); the short wait also catches one that arrived just before it.
+            let rc = poll(&fds, nfds_t(fds.count), Int32(min(remaining * 1000 + 1, Self.cancelPoll * 1000)))
             if rc < 0 {
                 if errno == EINTR { continue }
                 throw fail(.writeFailed("poll failed: \(String(cString: strerror(errno)))"))
