@@ -47,6 +47,18 @@ public final class Store {
         try Schema.migrate(db)
     }
 
+    /// An empty cache in memory that stands in for `path` where no cache exists yet: planning against it
+    /// says what a first run would do without creating the file.
+    public static func emptyStandIn(for path: String) throws -> Store { try Store(memoryStandingFor: path) }
+
+    private init(memoryStandingFor path: String) throws {
+        self.path = path
+        db = try Database(path: ":memory:")
+        checkpointer = Checkpointer(path: ":memory:")
+        try configure()
+        try Schema.migrate(db)
+    }
+
     deinit { checkpointer.stop() }
 
     private func configure() throws {

@@ -197,6 +197,18 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(err.contains("there is no cache at \(missing)"), err)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
+        let (e, _, eErr) = tdx("export", spec, "--stage", "behaviour", "--to", "out", "--cache", missing)
+        XCTAssertEqual(e, 1)
+        XCTAssertTrue(eErr.contains("there is no cache at \(missing)"), eErr)
+        // plan and status say what a first run would do, without creating the cache.
+        let (p, plan, _) = tdx("plan", spec, "--json", "--cache", missing)
+        XCTAssertEqual(p, 0)
+        XCTAssertTrue(plan.contains("\"cached\":0"), plan)
+        let (st, status, _) = tdx("status", spec, "--cache", missing)
+        XCTAssertEqual(st, 0)
+        XCTAssertTrue(status.contains("cache \(missing) (none yet)\n0 of "), status)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: missing))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: URL(fileURLWithPath: missing).deletingLastPathComponent().path))
     }
 
     /// `tdx log --run N` and `tdx show` say which machine computed a result (CPU, OpenBLAS kernels, tdx version).

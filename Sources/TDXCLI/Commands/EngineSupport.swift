@@ -45,11 +45,13 @@ enum EngineSupport {
         }
     }
 
-    /// Loads the spec, opens its cache and plans it.
-    static func plan(_ specArg: String, args: Arguments, io: CommandIO) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
+    /// Loads the spec, opens its cache and plans it. Without `create`, a cache that does not exist yet is
+    /// not made: the plan is against an empty stand-in (everything runs).
+    static func plan(_ specArg: String, args: Arguments, io: CommandIO, create: Bool = true) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
         let specPath = absolute(specArg, io: io)
         let (spec, _) = try SpecLoading.load(specPath, io: io, json: args.has("--json"))
-        let store = try Store(path: storePath(spec: specPath, args: args, io: io))
+        let path = storePath(spec: specPath, args: args, io: io)
+        let store = try create || FileManager.default.fileExists(atPath: path) ? Store(path: path) : Store.emptyStandIn(for: path)
         let engine = Engine(registry: registry(io))
         let plan = try engine.plan(spec, specPath: specPath, store: store, options: planOptions(args))
         return (spec, specPath, store, plan, engine)
