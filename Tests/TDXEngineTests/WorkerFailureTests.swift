@@ -105,6 +105,35 @@ final class WorkerFailureTests: XCTestCase {
         XCTAssertTrue(summary.computed.contains("rollout"))
     }
 
+    /// SIGTERM (or Ctrl-C) while a worker has not answered stops `tdx run` at once, with no worker left behind
+    /// (it waited out the 300 s timeout before).
+    func testTerminatingARunStopsAWorkerThatDoesNotAnswer() throws {
+        let sb = try Sandbox()
+        let seconds = "\(900 + Int.random(in: 0..<99))"   // names this test's worker among the machine's processes
+        let path = try sb.write("""
+            tdx 1
+            model llm { backend = worker  command = ["sleep", "\(seconds)"]  weights = "toy" }
+            task two_step { experiments = 1  episodes = 2  random_episodes = 1 }
+
+            """)
+        func workerAlive() -> Bool {
+            let procs = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return procs.contains { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) == "sleep\u{0}\(seconds)\u{0}"
+            }
+        }
+        let p = try spawnTDX(["run", path, "--cache", sb.cache, "--results", sb.results], env: [:])
+        let deadline = Date().addingTimeInterval(10)
+        while !workerAlive() && Date() < deadline { usleep(50_000) }
+        XCTAssertTrue(workerAlive(), "the worker started")
+        let start = Date()
+        p.terminate()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertFalse(workerAlive(), "no worker is left")
+    }
+
     /// A rollout cut short resumes at its first unfinished batch of experiments, and the result equals an
     /// uninterrupted run's; the saved batches are deleted once the rollout commits.
     func testAnInterruptedRolloutResumesFromItsFinishedBatches() throws {

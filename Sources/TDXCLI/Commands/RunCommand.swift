@@ -1,6 +1,9 @@
 import Foundation
 import TDXCore
 import TDXEngine
+import TDXLang
+import TDXPlan
+import TDXStore
 
 enum RunCommand: Subcommand {
     static let name = "run"
@@ -24,7 +27,14 @@ enum RunCommand: Subcommand {
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: ["--dry-run"], options: ["--only", "--until", "--force", "--cache", "--jobs", "--results"])
         guard args.positionals.count == 1 else { throw UsageError("tdx run takes one spec file", help: "tdx run specs/quick.tdx") }
-        let (spec, specPath, _, plan, engine) = try EngineSupport.plan(args.positionals[0], args: args, io: io)
+        // Before planning: a worker backend starts (and may load for minutes) while the plan is made.
+        if !args.has("--dry-run") { Interrupt.install() }
+        let planned: (ResolvedSpec, String, Store, Plan, Engine)
+        do { planned = try EngineSupport.plan(args.positionals[0], args: args, io: io) } catch where Interrupt.requested {
+            io.err("Interrupted while planning: nothing was computed.\n")
+            return 130
+        }
+        let (spec, specPath, _, plan, engine) = planned
         if args.has("--dry-run") { io.out(plan.renderText(color: io.isTTY)); return 0 }
         let jobs: Int
         if let j = args.value("--jobs") {
@@ -34,7 +44,6 @@ enum RunCommand: Subcommand {
             jobs = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
         }
         io.err("Plan: \(plan.summaryLine).\n")
-        Interrupt.install()
         let t0 = Date()
         do {
             let s = try engine.run(plan, spec: spec, specPath: specPath,
