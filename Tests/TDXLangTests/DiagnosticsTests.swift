@@ -143,6 +143,7 @@ final class DiagnosticsTests: XCTestCase {
         XCTAssertEqual(r.spec?.task?["experiments"], .int(12))
         XCTAssertEqual(r.spec?.block("sae")?.param("beta")?.sweep, [.float(1e-5), .float(1e-4)])
         assertMarkedDiagnostics(header + "task two_step {}\nsae { β in «[]»E0315 }\nmodel m { «sha256»E0314 in [\"a\"] }\n")
+        assertMarkedDiagnostics(header + "task two_step {}\nagent a { «kind»E0314 in [q_learning, myopic] }\n")
     }
 
     func testImportsInlineAndCyclesAreErrors() {

@@ -207,6 +207,8 @@ struct Resolver {
         if schema.hasKinds {
             let kindNames = schema.subKinds.map(\.name)
             if let e = b.entries.first(where: { $0.key.text == "kind" }) {
+                // The kind decides which parameters the block has, so it cannot vary across variants.
+                if e.isSweep { diags.error(.sweepNotAllowed("kind"), at: e.key.range); return nil }
                 var tc = TypeChecker(lets: lets)
                 subKind = tc.check(e.value, schema.param(named: "kind")!.type, key: "kind")?.symbolValue
                 diags.append(contentsOf: tc.diagnostics)
