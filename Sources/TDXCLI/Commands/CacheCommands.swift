@@ -18,7 +18,7 @@ enum StatusCommand: Subcommand {
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: [], options: ["--cache"])
         guard args.positionals.count == 1 else { throw UsageError("tdx status takes one spec file") }
-        let (spec, _, store, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, create: false)
+        let (spec, _, store, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, missing: .standIn)
         let exists = FileManager.default.fileExists(atPath: store.path)
         io.out("spec \(args.positionals[0])  digest \(spec.digest.prefix(16))…\ncache \(store.path)\(exists ? "" : " (none yet)")\n")
         io.out("\(plan.cachedCount) of \(plan.stages.count) stages cached\n")
@@ -134,8 +134,7 @@ enum ExportCommand: Subcommand {
         guard args.positionals.count == 1, let stage = args.value("--stage"), let dir = args.value("--to") else {
             throw UsageError("tdx export needs a spec, --stage and --to", help: "tdx export specs/quick.tdx --stage behaviour --to out/")
         }
-        try EngineSupport.requireCache(EngineSupport.storePath(spec: EngineSupport.absolute(args.positionals[0], io: io), args: args, io: io))
-        let (_, _, store, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, create: false)
+        let (_, _, store, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, missing: .refuse)
         let ids = Plan.match(stage, in: plan.graph)
         guard !ids.isEmpty else {
             throw UsageError("no stage `\(stage)` in this spec",

@@ -40,18 +40,31 @@ enum EngineSupport {
     }
 
     static func requireCache(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw UsageError("there is no cache at \(path)", help: "run `tdx run SPEC` first, or point --cache (or TDX_CACHE) at a cache")
-        }
+        guard FileManager.default.fileExists(atPath: path) else { throw noCache(path) }
     }
 
-    /// Loads the spec, opens its cache and plans it. Without `create`, a cache that does not exist yet is
-    /// not made: the plan is against an empty stand-in (everything runs).
-    static func plan(_ specArg: String, args: Arguments, io: CommandIO, create: Bool = true) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
+    static func noCache(_ path: String) -> UsageError {
+        UsageError("there is no cache at \(path)", help: "run `tdx run SPEC` first, or point --cache (or TDX_CACHE) at a cache")
+    }
+
+    /// What planning does with a cache that does not exist yet.
+    enum MissingCache {
+        /// Creates it (a run fills it).
+        case create
+        /// Plans against an empty in-memory stand-in, so everything runs and no file is made (plan, status).
+        case standIn
+        /// Fails: there is nothing to read (export).
+        case refuse
+    }
+
+    /// Loads the spec, opens its cache and plans it.
+    static func plan(_ specArg: String, args: Arguments, io: CommandIO, missing: MissingCache = .create) throws -> (ResolvedSpec, String, Store, Plan, Engine) {
         let specPath = absolute(specArg, io: io)
-        let (spec, _) = try SpecLoading.load(specPath, io: io, json: args.has("--json"))
         let path = storePath(spec: specPath, args: args, io: io)
-        let store = try create || FileManager.default.fileExists(atPath: path) ? Store(path: path) : Store.emptyStandIn(for: path)
+        let exists = FileManager.default.fileExists(atPath: path)
+        if missing == .refuse && !exists { throw noCache(path) }
+        let (spec, _) = try SpecLoading.load(specPath, io: io, json: args.has("--json"))
+        let store = try missing == .standIn && !exists ? Store.emptyStandIn(for: path) : Store(path: path)
         let engine = Engine(registry: registry(io))
         let plan = try engine.plan(spec, specPath: specPath, store: store, options: planOptions(args))
         return (spec, specPath, store, plan, engine)

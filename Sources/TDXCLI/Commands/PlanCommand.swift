@@ -23,7 +23,7 @@ enum PlanCommand: Subcommand {
     static func run(_ arguments: [String], io: CommandIO) throws -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], options: ["--only", "--until", "--force", "--cache"])
         guard args.positionals.count == 1 else { throw UsageError("tdx plan takes one spec file", help: "tdx plan specs/quick.tdx") }
-        let (_, _, _, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, create: false)
+        let (_, _, _, plan, _) = try EngineSupport.plan(args.positionals[0], args: args, io: io, missing: .standIn)
         io.out(args.has("--json") ? plan.renderJSON() + "\n" : plan.renderText(color: io.isTTY))
         return 0
     }

@@ -60,18 +60,18 @@ struct CrossChecker {
         guard let i = spec.blocks.firstIndex(where: { $0.kind == "model" }) else { return }
         let m = spec.blocks[i]
         let weights = m["weights"]?.stringValue ?? ""
-        if m.param("weights") != nil && m.param("weights")?.sweep == nil && weights.trimmingCharacters(in: .whitespaces).isEmpty {
-            fail(.invalid(key: "weights", reason: "names no model",
-                          help: "give a built-in model (`\(Schema.builtinModels.first?.name ?? "smollm2-135m")`) or the path of a GGUF or safetensors file"),
-                 m, "weights")
-            return
-        }
         if m.param("weights")?.sweep != nil {
             // Each variant's model is pinned by its own digest (the built-in's, or its file's) in the keys.
             if !(m["sha256"]?.stringValue ?? "").isEmpty {
                 fail(.invalid(key: "sha256", reason: "pins one file, but `weights` names several models",
                               help: "remove `sha256`: each model's SHA-256 is in its stage keys and its report"), m, "sha256")
             }
+            return
+        }
+        if m.param("weights") != nil && weights.trimmingCharacters(in: .whitespaces).isEmpty {
+            fail(.invalid(key: "weights", reason: "names no model",
+                          help: "give a built-in model (`\(Schema.builtinModels.first?.name ?? "smollm2-135m")`) or the path of a GGUF or safetensors file"),
+                 m, "weights")
             return
         }
         // In process, a bare name is a built-in model; a file is given by its path (`…/model.gguf`).
