@@ -95,6 +95,18 @@ public struct Plan: Sendable, Equatable {
                 if only.isEmpty { work.append(contentsOf: s.inputs) }
             }
         }
+        // `--only` computes none of its stages' inputs: refuse before anything runs rather than fail inside a stage.
+        if !only.isEmpty {
+            let missing = graph.stages.filter { s in
+                !runs.contains(s.id) && !cache.isCached(key: s.key) && runs.contains { byID[$0]?.inputs.contains(s.id) ?? false }
+            }.map(\.id)
+            if let first = missing.first {
+                let wanting = graph.stages.filter { runs.contains($0.id) && $0.inputs.contains(first) }.map(\.id)
+                throw UsageError("`--only` runs \(Plan.list(wanting)) without computing \(Plan.list(missing)), which "
+                                 + (missing.count == 1 ? "is" : "are") + " not cached",
+                                 help: "use `--until` in place of `--only` to compute them first")
+            }
+        }
         stages = graph.stages.map { s in
             if runs.contains(s.id) {
                 let reason = forced.contains(s.id) ? "forced" : Plan.reason(s, graph: graph, cache: cache, specPath: specPath)
@@ -102,6 +114,17 @@ public struct Plan: Sendable, Equatable {
             }
             if cache.isCached(key: s.key) { return PlannedStage(stage: s, status: .cached, reason: "cached") }
             return PlannedStage(stage: s, status: .skip, reason: "not needed for this run")
+        }
+    }
+
+    /// `a`, `a` and `b`, or `a`, `b` and 3 more: stage ids in a sentence.
+    static func list(_ ids: [String]) -> String {
+        let q = ids.map { "`\($0)`" }
+        switch q.count {
+        case 0: return ""
+        case 1: return q[0]
+        case 2, 3: return q.dropLast().joined(separator: ", ") + " and " + q.last!
+        default: return q.prefix(2).joined(separator: ", ") + " and \(q.count - 2) more"
         }
     }
 

@@ -242,6 +242,12 @@ final class PlannerTests: XCTestCase {
         let path = try sb.write(baseSpec)
         let (until, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(until: ["sae[5]"]))
         XCTAssertEqual(Set(until.toRun.map(\.stage.id)), ["model", "rollout", "activations[5]", "sae[5]"])
+        // `--only` with inputs that are not cached is refused at planning, naming them, not inside the stage.
+        XCTAssertThrowsError(try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sae[5]"]))) { error in
+            let e = error as? UsageError
+            XCTAssertEqual(e?.message, "`--only` runs `sae[5]` without computing `activations[5]`, which is not cached")
+            XCTAssertEqual(e?.help, "use `--until` in place of `--only` to compute them first")
+        }
         try planAndRun(path, cache: sb.cache)
         let (forced, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(force: ["sae"]))
         // Forcing the SAEs forces what reads them: their keys would not notice new outputs.
@@ -253,6 +259,9 @@ final class PlannerTests: XCTestCase {
         XCTAssertEqual((obj["summary"] as? [String: Int])?["run"], 8)
         XCTAssertEqual((obj["stages"] as? [[String: Any]])?.count, forced.stages.count)
         XCTAssertThrowsError(try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sea"])))
+        // Once its inputs are cached, `--only` runs just that stage.
+        let (only, _) = try planAndRun(path, cache: sb.cache, run: false, options: Plan.Options(only: ["sae[5]"], force: ["sae[5]"]))
+        XCTAssertEqual(only.toRun.map(\.stage.id), ["sae[5]"])
     }
 }
 
