@@ -31,8 +31,17 @@ enum Repo {
     static func path(_ rel: String) -> String { root.appendingPathComponent(rel).path }
 }
 
+/// One directory per test process for the files tests write, removed when the process exits.
+enum Scratch {
+    static let root: URL = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tdx-cli-\(getpid())")
+        atexit { try? FileManager.default.removeItem(at: Scratch.root) }
+        return dir
+    }()
+}
+
 func tempSpec(_ text: String, name: String = "spec.tdx") throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tdx-cli-\(UUID().uuidString)")
+    let dir = Scratch.root.appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let p = dir.appendingPathComponent(name).path
     try text.write(toFile: p, atomically: true, encoding: .utf8)

@@ -19,7 +19,7 @@ enum WorkerFake {
 
     /// A fresh file for the fake to append one JSON line per request to.
     static func echoFile() -> String {
-        let p = NSTemporaryDirectory() + "tdx-worker-echo-\(UUID().uuidString).jsonl"
+        let p = directory + "/echo-\(UUID().uuidString).jsonl"
         _ = FileManager.default.createFile(atPath: p, contents: nil)
         return p
     }
@@ -32,15 +32,21 @@ enum WorkerFake {
         }
     }
 
+    /// The script and echo files of this test process, removed when it exits.
+    static let directory: String = {
+        let dir = NSTemporaryDirectory() + "tdx-worker-fake-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: WorkerFake.directory) }
+        return dir
+    }()
+
     nonisolated(unsafe) private static var written: String?
     private static let lock = NSLock()
 
     static func scriptPath() throws -> String {
         try lock.withLock {
             if let w = written { return w }
-            let dir = NSTemporaryDirectory() + "tdx-worker-fake-\(getpid())"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let path = dir + "/fake_worker.py"
+            let path = directory + "/fake_worker.py"
             try source.write(toFile: path, atomically: true, encoding: .utf8)
             written = path
             return path
