@@ -26,6 +26,42 @@ final class SAETrainingTests: XCTestCase {
         return (0..<m).map { i in Double(sims[(i * s)..<((i + 1) * s)].max()!) }.reduce(0, +) / Double(m)
     }
 
+    /// `evaluate` (batches shared over threads) gives what one pass over the rows in order gives.
+    func testEvaluationMatchesASerialPass() {
+        let (d, n) = (24, 1_333)
+        var rng = SeededRNG(seed: 5)
+        let data = Tensor.randomNormal(shape: [n, d], std: 1, rng: &rng).data
+        let cfg = SAEConfig(dIn: d, width: .latents(40), batchSize: 64, epochs: 1, testFraction: 0.3, seed: 9)
+        let trainer = SAETrainer(config: cfg, data: data, experimentIDs: (0..<n).map { $0 / 10 })
+        trainer.trainEpoch()
+        let sae = trainer.sae, rows = trainer.split.test, s = sae.dSAE
+        var sse = 0.0, l1 = 0.0, active = 0, sum = [Double](repeating: 0, count: d), sumSq = 0.0
+        var fired = [Bool](repeating: false, count: s)
+        for b0 in stride(from: 0, to: rows.count, by: 64) {
+            let batch = rows[b0..<min(rows.count, b0 + 64)]
+            var x = batch.flatMap { data[($0 * d)..<(($0 + 1) * d)] }
+            x.withUnsafeMutableBufferPointer { sae.normaliser.apply($0.baseAddress!, rows: batch.count) }
+            for r in 0..<batch.count { for j in 0..<d { let v = Double(x[r * d + j]); sum[j] += v; sumSq += v * v } }
+            let h = sae.encode(normalised: x, rows: batch.count)
+            let xhat = sae.decode(h, rows: batch.count)
+            var bsse = 0.0, bl1 = 0.0
+            for i in 0..<x.count { let e = Double(xhat[i] - x[i]); bsse += e * e }
+            for (i, v) in h.enumerated() { bl1 += Double(v); if v > 0 { active += 1; fired[i % s] = true } }
+            sse += bsse / Double(batch.count) * Double(batch.count)
+            l1 += bl1 / Double(batch.count) * Double(batch.count)
+        }
+        let e = trainer.evaluate(rows: rows)
+        let m = Double(rows.count)
+        XCTAssertEqual(e.l0, Double(active) / m)
+        XCTAssertEqual(e.deadFraction, Double(fired.filter { !$0 }.count) / Double(s))
+        XCTAssertEqual(e.mse, sse / m, accuracy: 1e-9 * max(1, sse / m))
+        XCTAssertEqual(e.loss, sse / m + Double(cfg.l1Coefficient) * l1 / m, accuracy: 1e-9 * max(1, sse / m))
+        let variance = sumSq - sum.reduce(0) { $0 + $1 * $1 } / m
+        XCTAssertEqual(e.fve, 1 - sse / variance, accuracy: 1e-9)
+        // Evaluating again (workspaces reused) gives the same, bit for bit.
+        XCTAssertEqual(trainer.evaluate(rows: rows), e)
+    }
+
     func testPlantedDictionaryIsRecovered() {
         let (m, d, n) = (512, 128, 32_768)
         var rng = SeededRNG(seed: 21)

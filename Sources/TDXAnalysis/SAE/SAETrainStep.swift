@@ -79,7 +79,7 @@ final class SAEStepScratch {
 private struct Shared<T>: @unchecked Sendable { let value: T }
 
 /// Runs body(0..<n) on up to n threads; callers guarantee each index touches disjoint memory.
-private func parallel(_ n: Int, _ body: (Int) -> Void) {
+func parallel(_ n: Int, _ body: (Int) -> Void) {
     if n == 1 { body(0); return }
     withoutActuallyEscaping(body) { b in
         let box = Shared(value: b)

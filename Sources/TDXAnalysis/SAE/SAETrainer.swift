@@ -55,6 +55,8 @@ public final class SAETrainer {
     private let moments: SAEMoments
     private let ws: SAEWorkspace
     private let scratch: SAEStepScratch
+    /// One workspace per thread for `evaluate`, made on first use.
+    private var evalSpaces: [SAEWorkspace] = []
 
     public init(config: SAEConfig, data: [Float], experimentIDs: [Int]) {
         precondition(data.count == experimentIDs.count * config.dIn, "data must be rows × d_in with one experiment id per row")
@@ -123,34 +125,62 @@ public final class SAETrainer {
         return m
     }
 
-    /// Loss, FVE, L0 and dead fraction on the given rows.
+    /// Loss, FVE, L0 and dead fraction on the given rows. Batches are shared out over the training step's
+    /// threads, each with its own workspace and single-threaded BLAS, so OpenBLAS's pool never wakes to spin
+    /// against the next epoch's threads; the sums are added in batch order, as one thread adds them.
     public func evaluate(rows: [Int]) -> SAEEvaluation {
         let (d, s, bs) = (sae.dIn, sae.dSAE, sae.config.batchSize)
-        var sse = 0.0, l1 = 0.0, active = 0
+        let starts = Array(stride(from: 0, to: rows.count, by: bs))
+        let parts = max(1, min(scratch.parts, starts.count))
+        while evalSpaces.count < parts { evalSpaces.append(SAEWorkspace(batch: bs, dIn: d, dSAE: s, gradients: false)) }
+        // Per batch Σ squared error and Σ L1; per part the active count and the latents that fired.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * max(1, starts.count))
+        let active = UnsafeMutablePointer<Int>.allocate(capacity: parts)
+        let fired = UnsafeMutablePointer<Bool>.allocate(capacity: parts * s)
+        active.initialize(repeating: 0, count: parts)
+        fired.initialize(repeating: false, count: parts * s)
+        defer { sums.deallocate(); active.deallocate(); fired.deallocate() }
+        let spaces = evalSpaces
+        SAETrainStep.withBLASThreads(for: scratch) {
+            parallel(parts) { t in
+                let ws = spaces[t], f = fired + t * s
+                for b in stride(from: t, to: starts.count, by: parts) {
+                    let n = min(bs, rows.count - starts[b])
+                    gather(rows[starts[b]..<(starts[b] + n)], into: ws)
+                    let loss = sae.forward(ws, rows: n)
+                    sums[2 * b] = loss.mse * Double(n)
+                    sums[2 * b + 1] = loss.l1 * Double(n)
+                    ws.h.withUnsafeBufferPointer { h in
+                        for i in 0..<(n * s) where h[i] > 0 { active[t] += 1; f[i % s] = true }
+                    }
+                }
+            }
+        }
+        var sse = 0.0, l1 = 0.0
+        for b in starts.indices { sse += sums[2 * b]; l1 += sums[2 * b + 1] }
+        // The inputs' total variance, row by row in order.
         var sum = [Double](repeating: 0, count: d)
         var sumSq = 0.0
-        var fired = [Bool](repeating: false, count: s)
-        var b0 = 0
-        while b0 < rows.count {
+        let ws = spaces[0]
+        for b0 in starts {
             let n = min(bs, rows.count - b0)
-            gather(rows[b0..<(b0 + n)])
-            for r in 0..<n { for j in 0..<d { let v = Double(ws.x[r * d + j]); sum[j] += v; sumSq += v * v } }
-            let loss = sae.forward(ws, rows: n)
-            sse += loss.mse * Double(n)
-            l1 += loss.l1 * Double(n)
-            for i in 0..<(n * s) where ws.h[i] > 0 { active += 1; fired[i % s] = true }
-            b0 += n
+            gather(rows[b0..<(b0 + n)], into: ws)
+            ws.x.withUnsafeBufferPointer { x in
+                for r in 0..<n { for j in 0..<d { let v = Double(x[r * d + j]); sum[j] += v; sumSq += v * v } }
+            }
         }
+        let dead = (0..<s).filter { k in !(0..<parts).contains { fired[$0 * s + k] } }.count
         let n = Double(max(rows.count, 1))
         let totalVariance = sumSq - sum.reduce(0) { $0 + $1 * $1 } / n
         let mse = sse / n
         return SAEEvaluation(loss: mse + Double(sae.config.l1Coefficient) * l1 / n, mse: mse,
-                             fve: totalVariance > 0 ? 1 - sse / totalVariance : 0, l0: Double(active) / n,
-                             deadFraction: Double(fired.filter { !$0 }.count) / Double(s))
+                             fve: totalVariance > 0 ? 1 - sse / totalVariance : 0,
+                             l0: Double((0..<parts).reduce(0) { $0 + active[$1] }) / n,
+                             deadFraction: Double(dead) / Double(s))
     }
 
-    /// Copies and normalises rows into the workspace input.
-    private func gather(_ rows: ArraySlice<Int>) {
+    /// Copies and normalises rows into a workspace's input.
+    private func gather(_ rows: ArraySlice<Int>, into ws: SAEWorkspace) {
         let d = sae.dIn
         data.withUnsafeBufferPointer { src in ws.x.withUnsafeMutableBufferPointer { dst in
             for (k, r) in rows.enumerated() {
@@ -159,6 +189,8 @@ public final class SAETrainer {
             sae.normaliser.apply(dst.baseAddress!, rows: rows.count)
         } }
     }
+
+    private func gather(_ rows: ArraySlice<Int>) { gather(rows, into: ws) }
 
     /// Re-initialises dead latents towards inputs drawn with probability ∝ squared reconstruction error
     /// (Bricken et al. 2023): decoder row = that input's unit direction, encoder column = the same direction
