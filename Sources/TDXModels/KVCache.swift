@@ -13,6 +13,12 @@ public final class KVCache: @unchecked Sendable {
         values = Array(repeating: [], count: config.blockCount)
     }
 
+    /// Makes room for `tokens` positions in every block, so appending never copies the cache to grow it.
+    public func reserve(tokens: Int) {
+        let n = tokens * config.kvHeadCount * config.headDim
+        for l in keys.indices { keys[l].reserveCapacity(n); values[l].reserveCapacity(n) }
+    }
+
     /// An independent copy (to branch several continuations from one prefix).
     public func copy() -> KVCache {
         let c = KVCache(config: config)

@@ -100,7 +100,9 @@ enum LanguageModelRollout {
         let all = only ?? Array(0..<config.experiments)
         // The closed loop's text depends on the model's choices only through labels and rewards: a play with
         // the first answer everywhere, tokenized as the run does (BOS, then piece by piece), estimates its length.
+        var estimates: [Int: Int] = [:]
         func estimatedTokens(_ e: Int) throws -> Int {
+            if let n = estimates[e] { return n }
             var env = TwoStepEnvironment(config: config, experiment: e, seed: seed)
             var track = TokenTrack()
             while let slot = env.nextSlot() {
@@ -108,10 +110,11 @@ enum LanguageModelRollout {
                 _ = env.submit(Decision(index: 0), forcedRandom: slot.forcedRandom)
             }
             try track.extend(to: env.transcript.text, model: model)
+            estimates[e] = track.ids.count
             return track.ids.count
         }
-        let batch = model.keepsCaches
-            ? closedLoopBatch(experiments: all.count, tokens: try all.first.map(estimatedTokens) ?? 0, config: model.config) : 8
+        let firstTokens = model.keepsCaches ? try all.first.map(estimatedTokens) ?? 0 : 0
+        let batch = model.keepsCaches ? closedLoopBatch(experiments: all.count, tokens: firstTokens, config: model.config) : 8
         // Before any reading: whether the transcripts still to play can fit.
         if replay == nil {
             try ContextError.check(try (saver?.pending(all, batch: batch) ?? all).map { ($0, try estimatedTokens($0)) },
@@ -132,6 +135,9 @@ enum LanguageModelRollout {
             var tracks = ids.map { _ in TokenTrack() }
             var fed = ids.map { _ in 0 }
             let caches = ids.map { _ in model.makeCache() }
+            // Room for the whole transcript (+25 %, as the batch size assumes) from the start: growing a cache
+            // copies it, on the main thread while the other cores wait.
+            for c in caches { c?.reserve(tokens: firstTokens + firstTokens / 4) }
             var steps: [[Step]] = ids.map { _ in [] }
             var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
