@@ -9,7 +9,7 @@ import TDXRL
 /// the artifact's blobs; `tdx run` writes them to Results/<spec>/.
 struct ReportStage: StageBody {
     let kind = StageKind.report
-    let codeVersion = 7
+    let codeVersion = 8
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try ReportBuilder(ctx: ctx).build() }
@@ -108,10 +108,18 @@ struct BehaviourSection {
                                band: .init(lower: stats.map(\.1), upper: stats.map(\.2), label: "95 % CI"), markers: true)],
                 references: [ReferenceLine(random, label: "random"), ReferenceLine(optimal, label: "optimal", style: .dotted)]),
                 alt: "Points per episode with random and optimal references")
-            let late = Self.meanCI(exps.compactMap { $0.returns.map { Array($0.suffix(10)) } }.flatMap { $0 })
-            r.md.paragraph("Mean points over the last 10 episodes: **\(NumberFormat.fixed(late.0, decimals: 2))** "
-                + "(95 % CI \(NumberFormat.fixed(late.1, decimals: 2))–\(NumberFormat.fixed(late.2, decimals: 2))); "
-                + "a random policy expects \(NumberFormat.fixed(random, decimals: 2)), the best option \(NumberFormat.fixed(optimal, decimals: 2)).")
+            // The model's own episodes only (up to the last 10), one mean per experiment: the CI is over experiments,
+            // not over episodes, which share an experiment's task and history.
+            let forced = Set(exps.first?.steps.filter(\.forcedRandom).map(\.episode) ?? []).count
+            let last = min(10, episodes - forced)
+            if last > 0 {
+                let late = Self.meanCI(exps.compactMap { $0.returns.map { Array($0.suffix(last)).reduce(0, +) / Double(last) } })
+                let after = forced > 0 ? " (after the \(forced) random one\(forced == 1 ? "" : "s"))" : ""
+                r.md.paragraph("Mean points over the last \(last) episode\(last == 1 ? "" : "s")\(after): "
+                    + "**\(NumberFormat.fixed(late.0, decimals: 2))** (95 % CI over the \(exps.count) experiments "
+                    + "\(NumberFormat.fixed(late.1, decimals: 2))–\(NumberFormat.fixed(late.2, decimals: 2))); "
+                    + "a random policy expects \(NumberFormat.fixed(random, decimals: 2)), the best option \(NumberFormat.fixed(optimal, decimals: 2)).")
+            }
             var t = ReportTable(columns: ["episode", "mean points", "ci low", "ci high"])
             for (i, s) in stats.enumerated() { t.append([.int(i + 1), .number(s.0), .number(s.1), .number(s.2)]) }
             r.files.text("returns.csv", t.csv)
