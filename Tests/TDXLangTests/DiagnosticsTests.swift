@@ -165,6 +165,14 @@ final class DiagnosticsTests: XCTestCase {
         let r = checkText("tdx 1\ntask two_stp { experiments = 4 }\nagent q_learning {}\n")
         XCTAssertEqual(r.diagnostics.count, 1, r.diagnostics.map(\.message).joined(separator: "; "))
         XCTAssertFalse(r.diagnostics.contains { $0.message.contains("needs") })
+        // The body is still checked, as the kind it was probably meant to be: its other errors show in the same run.
+        let body = checkText("tdx 1\ntask two_stp {\n  experiments = -3\n  epsiodes = 3\n}\nagent q_learning {}\n")
+        let said = { (r: CheckResult) in r.diagnostics.map(\.message).joined(separator: "; ") }
+        XCTAssertEqual(body.diagnostics.count, 3, said(body))
+        for (d, word) in zip(body.diagnostics, ["two_stp", "experiments", "epsiodes"]) { XCTAssertTrue(d.message.contains(word), said(body)) }
+        let entry = checkText("tdx 1\ntask t {\n  kind = two_stp\n  epsiodes = 3\n}\n")
+        XCTAssertEqual(entry.diagnostics.count, 2, said(entry))
+        for (d, word) in zip(entry.diagnostics, ["two_stp", "epsiodes"]) { XCTAssertTrue(d.message.contains(word), said(entry)) }
         let none = checkText("tdx 1\nagent q_learning {}\n")
         XCTAssertEqual(none.diagnostics.map(\.message), ["a spec needs a `task` block"])
         let noAgent = checkText("tdx 1\ntask two_step {}\nactivations { layers = [1] }\nsae {}\ncorrelate {}\n")

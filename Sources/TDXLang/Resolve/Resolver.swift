@@ -204,6 +204,9 @@ struct Resolver {
 
     private mutating func resolveBlock(_ b: Block, _ schema: BlockSchema, lets: [String: Expr]) -> ResolvedBlock? {
         var subKind: String?
+        // A misspelt kind is reported, then the body is checked as the kind it was most likely meant to be, so its
+        // other errors show in the same run; the block itself stays unresolved.
+        var misspelt = false
         if schema.hasKinds {
             let kindNames = schema.subKinds.map(\.name)
             if let e = b.entries.first(where: { $0.key.text == "kind" }) {
@@ -212,7 +215,10 @@ struct Resolver {
                 var tc = TypeChecker(lets: lets)
                 subKind = tc.check(e.value, schema.param(named: "kind")!.type, key: "kind")?.symbolValue
                 diags.append(contentsOf: tc.diagnostics)
-                if subKind == nil { return nil }
+                if subKind == nil {
+                    guard case .identifier(let written) = e.value.kind, let s = Suggest.closest(to: written, in: kindNames) else { return nil }
+                    subKind = s; misspelt = true
+                }
             } else if let l = b.label, kindNames.contains(l.text) {
                 subKind = l.text
             } else {
@@ -220,11 +226,12 @@ struct Resolver {
                 let s = b.label.flatMap { Suggest.closest(to: $0.text, in: kindNames) }
                 if let l = b.label, let s {
                     diags.error(.unknownValue(key: "\(schema.name) kind", value: l.text, allowed: kindNames, suggestion: s), at: at)
+                    subKind = s; misspelt = true
                 } else {
                     diags.error(.invalid(key: schema.name, reason: "the \(schema.name) kind is missing",
                                          help: "write `\(schema.name) \(kindNames[0]) { … }` or set `kind = \(kindNames[0])`"), at: at)
+                    return nil
                 }
-                return nil
             }
         }
         var seen: [String: SourceRange] = [:]
@@ -241,12 +248,14 @@ struct Resolver {
                 continue
             }
             seen[p.name] = e.key.range
+            if misspelt && p.name == "kind" { continue }   // already reported
             if !p.applies(toKind: subKind) {
                 diags.error(.keyNotForKind(e.key.text, block: schema.name, kind: subKind ?? "", validFor: p.kinds ?? []), at: e.key.range)
                 continue
             }
             if let rp = checkEntry(e, p, lets: lets) { params[p.name] = rp }
         }
+        if misspelt { return nil }
         let derived = schema.name == "intervene" ? Self.interveneDefaults(written: params) : [:]
         let ordered = schema.params.filter { $0.applies(toKind: subKind) }.map { p -> ResolvedParam in
             if p.name == "kind", let subKind, params["kind"] == nil {
