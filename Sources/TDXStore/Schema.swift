@@ -84,6 +84,9 @@ enum Schema {
         """,
         // 2 → 3: the machine each run computed on (CPU, OpenBLAS kernels, tdx version); NULL for earlier runs.
         "ALTER TABLE run ADD COLUMN machine TEXT;",
+        // 3 → 4: a model file's memoised digest is also tied to its device, inode and status-change time, which
+        // change whenever the file is written or replaced (size and mtime can be restored by `cp -p` or unzip).
+        "ALTER TABLE file_digest ADD COLUMN identity TEXT NOT NULL DEFAULT '';",
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -19,18 +19,23 @@ extension Store {
 
 
 extension Store {
-    /// The SHA-256 of a file, recomputed only when its path, size or modification time changed.
+    /// The SHA-256 of a file, recomputed unless its path, size, modification time, device, inode and
+    /// status-change time are all as when it was last computed (a tool can restore size and mtime, not ctime).
     public func fileDigest(path: String, compute: (String) throws -> String) throws -> String {
         let attrs = try FileManager.default.attributesOfItem(atPath: path)
         let size = (attrs[.size] as? NSNumber)?.intValue ?? -1
         let mtime = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        if let known = try db.row("SELECT sha256 FROM file_digest WHERE path = ? AND size = ? AND mtime = ?",
-                                  [path, size, mtime], { $0.string(0) }) {
+        var st = stat()
+        let identity = stat(path, &st) == 0 ? "\(st.st_dev):\(st.st_ino):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)" : ""
+        if !identity.isEmpty, let known = try db.row(
+            "SELECT sha256 FROM file_digest WHERE path = ? AND size = ? AND mtime = ? AND identity = ?",
+            [path, size, mtime, identity], { $0.string(0) }) {
             return known
         }
         let digest = try compute(path)
         try db.transaction {
-            try db.run("INSERT OR REPLACE INTO file_digest(path, size, mtime, sha256) VALUES (?, ?, ?, ?)", path, size, mtime, digest)
+            try db.run("INSERT OR REPLACE INTO file_digest(path, size, mtime, identity, sha256) VALUES (?, ?, ?, ?, ?)",
+                       path, size, mtime, identity, digest)
         }
         return digest
     }

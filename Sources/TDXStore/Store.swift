@@ -89,11 +89,17 @@ public final class Store {
         return d.isEmpty ? "." : d
     }
 
+    /// `TDX_CACHE` with `~` expanded (a quoted value reaches tdx unexpanded); nil when unset or empty.
+    public static func environmentPath(_ environment: [String: String]) -> String? {
+        guard let env = environment["TDX_CACHE"], !env.isEmpty else { return nil }
+        return (env as NSString).expandingTildeInPath
+    }
+
     /// Where the cache lives when the command line does not say: `TDX_CACHE` if set, otherwise
     /// `.tdx/cache.sqlite` in the directory of the spec. (`--cache PATH` overrides both; the CLI
     /// handles it.)
     public static func defaultPath(specPath: String, environment: [String: String]) -> String {
-        if let env = environment["TDX_CACHE"], !env.isEmpty { return (env as NSString).expandingTildeInPath }   // `~` unexpanded in quotes
+        if let env = environmentPath(environment) { return env }
         let dir = (specPath as NSString).deletingLastPathComponent
         return ((dir.isEmpty ? "." : dir) as NSString).appendingPathComponent(".tdx/cache.sqlite")
     }

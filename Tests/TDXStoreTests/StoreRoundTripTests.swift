@@ -175,4 +175,22 @@ final class StoreRoundTripTests: XCTestCase {
         let next = try store.beginRun(command: "run", spec: "a.tdx", machine: "m")
         XCTAssertEqual(try store.run(next)?.machine, "m")
     }
+
+    /// A model file's digest is memoised, and recomputed when the file is replaced even if its size and
+    /// modification time are restored (as `cp -p` or unzip restore them).
+    func testFileDigestIsRecomputedWhenTheFileIsReplaced() throws {
+        let dir = makeTempDir(self)
+        let store = try Store(path: dir + "/cache.sqlite")
+        let file = dir + "/weights.bin"
+        try Data("aaaa".utf8).write(to: URL(fileURLWithPath: file))
+        var calls = 0
+        let compute = { (_: String) -> String in calls += 1; return "digest \(calls)" }
+        XCTAssertEqual(try store.fileDigest(path: file, compute: compute), "digest 1")
+        XCTAssertEqual(try store.fileDigest(path: file, compute: compute), "digest 1")
+        let mtime = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date)
+        try Data("bbbb".utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: file)
+        XCTAssertEqual(try store.fileDigest(path: file, compute: compute), "digest 2")
+        XCTAssertEqual(calls, 2)
+    }
 }

@@ -20,7 +20,7 @@ enum EngineSupport {
     static func storePath(spec: String?, args: Arguments, io: CommandIO) -> String {
         if let c = args.value("--cache") { return (c as NSString).expandingTildeInPath }
         if let spec { return Engine.storePath(specPath: spec, option: nil, environment: io.environment) }
-        if let env = io.environment["TDX_CACHE"], !env.isEmpty { return (env as NSString).expandingTildeInPath }
+        if let env = Store.environmentPath(io.environment) { return env }
         return io.currentDirectory + "/.tdx/cache.sqlite"
     }
 
