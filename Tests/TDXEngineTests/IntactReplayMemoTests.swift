@@ -3,7 +3,7 @@ import XCTest
 
 final class IntactReplayMemoTests: XCTestCase {
     /// An entry holding `floats` recorded floats.
-    private func entry(_ floats: Int) -> IntactReplayMemo.Entry {
+    private static func entry(_ floats: Int) -> IntactReplayMemo.Entry {
         (RolloutData(task: "two_step", experiments: []),
          CapturedActivations(blocks: [0], rows: ActivationRows(experiment: [], event: [], position: []),
                              x: [[Float](repeating: 1, count: floats)]))
@@ -14,7 +14,7 @@ final class IntactReplayMemoTests: XCTestCase {
     func testDropsTheOldestReplayPastItsBudget() {
         let memo = IntactReplayMemo(budget: 1000 * MemoryLayout<Float>.size)
         var computed: [String] = []
-        func get(_ key: String, _ floats: Int) { _ = memo.value(key) { computed.append(key); return entry(floats) } }
+        func get(_ key: String, _ floats: Int) { _ = memo.value(key) { computed.append(key); return Self.entry(floats) } }
         get("a", 600); get("a", 600)
         XCTAssertEqual(memo.hits, 1)
         get("b", 300)
@@ -30,4 +30,29 @@ final class IntactReplayMemoTests: XCTestCase {
         get("huge", 5000)
         XCTAssertEqual(memo.hits, 4)
     }
+
+    /// Two stages asking for the same replay at once (engine jobs > 1): one computes it, the other waits
+    /// and reads it; a failed computation leaves the waiter to compute it itself.
+    func testConcurrentAsksShareOneComputation() {
+        let memo = IntactReplayMemo()
+        let calls = Counter()
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            _ = memo.value("k") { calls.add(); Thread.sleep(forTimeInterval: 0.3); return Self.entry(10) }
+        }
+        XCTAssertEqual(calls.value, 1)
+        XCTAssertEqual(memo.hits, 1)
+        struct Failed: Error {}
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            _ = try? memo.value("f") { calls.add(); Thread.sleep(forTimeInterval: 0.2); if i == 0 { throw Failed() }; return Self.entry(10) }
+        }
+        XCTAssertGreaterThanOrEqual(calls.value, 2)
+        XCTAssertEqual(memo.count, 2)
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    var value: Int { lock.withLock { n } }
 }

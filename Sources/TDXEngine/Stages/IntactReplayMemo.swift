@@ -9,9 +9,11 @@ final class IntactReplayMemo: @unchecked Sendable {
     /// Bytes kept (recorded streams are most of an entry: two_step_replay's are about 150 MB); past it
     /// the oldest replays are dropped, and the newest is always kept.
     let budget: Int
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var entries: [String: Entry] = [:]
     private var order: [String] = []   // oldest first
+    /// Keys a thread is computing now: another stage asking for one waits for it (engine jobs > 1).
+    private var computing: Set<String> = []
     private var served = 0
     /// How many replays were served from memory (tests read it).
     var hits: Int { lock.withLock { served } }
@@ -36,14 +38,18 @@ final class IntactReplayMemo: @unchecked Sendable {
             + e.data.experiments.reduce(0) { $0 + $1.transcript.text.utf8.count + ($1.tokens?.ids.count ?? 0) * MemoryLayout<Int>.size }
     }
 
-    /// The stored replay, or `compute`'s (computed outside the lock: a model pass takes minutes).
+    /// The stored replay, or `compute`'s (computed outside the lock: a model pass takes minutes). A caller
+    /// that asks while another thread computes the same key waits for its result; if that computation
+    /// fails, the waiter computes it itself.
     func value(_ key: String, _ compute: () throws -> Entry) rethrows -> Entry {
         let stored: Entry? = lock.withLock {
-            guard let e = entries[key] else { return nil }
+            while computing.contains(key) { lock.wait() }
+            guard let e = entries[key] else { computing.insert(key); return nil }
             served += 1
             return e
         }
         if let stored { return stored }
+        defer { lock.withLock { computing.remove(key); lock.broadcast() } }
         let e = try compute()
         lock.withLock {
             if entries.updateValue(e, forKey: key) == nil { order.append(key) }
