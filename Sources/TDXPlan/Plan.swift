@@ -100,8 +100,8 @@ public struct Plan: Sendable, Equatable {
             let missing = graph.stages.filter { s in
                 !runs.contains(s.id) && !cache.isCached(key: s.key) && runs.contains { byID[$0]?.inputs.contains(s.id) ?? false }
             }.map(\.id)
-            if let first = missing.first {
-                let wanting = graph.stages.filter { runs.contains($0.id) && $0.inputs.contains(first) }.map(\.id)
+            if !missing.isEmpty {
+                let wanting = graph.stages.filter { runs.contains($0.id) && $0.inputs.contains(where: missing.contains) }.map(\.id)
                 throw UsageError("`--only` runs \(Plan.list(wanting)) without computing \(Plan.list(missing)), which "
                                  + (missing.count == 1 ? "is" : "are") + " not cached",
                                  help: "use `--until` in place of `--only` to compute them first")
