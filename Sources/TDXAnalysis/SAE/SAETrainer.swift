@@ -57,6 +57,8 @@ public final class SAETrainer {
     private let scratch: SAEStepScratch
     /// One workspace per thread for `evaluate`, made on first use.
     private var evalSpaces: [SAEWorkspace] = []
+    /// `inputVariance` of each row set evaluated so far.
+    private var inputVariances: [[Int]: Double] = [:]
 
     public init(config: SAEConfig, data: [Float], experimentIDs: [Int]) {
         precondition(data.count == experimentIDs.count * config.dIn, "data must be rows × d_in with one experiment id per row")
@@ -158,25 +160,33 @@ public final class SAETrainer {
         }
         var sse = 0.0, l1 = 0.0
         for b in starts.indices { sse += sums[2 * b]; l1 += sums[2 * b + 1] }
-        // The inputs' total variance, row by row in order.
+        let totalVariance = inputVariance(rows, workspace: spaces[0])
+        let dead = (0..<s).filter { k in !(0..<parts).contains { fired[$0 * s + k] } }.count
+        let n = Double(max(rows.count, 1))
+        let mse = sse / n
+        return SAEEvaluation(loss: mse + Double(sae.config.l1Coefficient) * l1 / n, mse: mse,
+                             fve: totalVariance > 0 ? 1 - sse / totalVariance : 0,
+                             l0: Double((0..<parts).reduce(0) { $0 + active[$1] }) / n,
+                             deadFraction: Double(dead) / Double(s))
+    }
+
+    /// Σ‖x̃ − mean x̃‖² over `rows`, summed row by row in order. The data and the normaliser are fixed for the
+    /// trainer's life, so each row set (the held-out split every epoch, the training split once) is summed once.
+    private func inputVariance(_ rows: [Int], workspace ws: SAEWorkspace) -> Double {
+        if let known = inputVariances[rows] { return known }
+        let (d, bs) = (sae.dIn, sae.config.batchSize)
         var sum = [Double](repeating: 0, count: d)
         var sumSq = 0.0
-        let ws = spaces[0]
-        for b0 in starts {
+        for b0 in stride(from: 0, to: rows.count, by: bs) {
             let n = min(bs, rows.count - b0)
             gather(rows[b0..<(b0 + n)], into: ws)
             ws.x.withUnsafeBufferPointer { x in
                 for r in 0..<n { for j in 0..<d { let v = Double(x[r * d + j]); sum[j] += v; sumSq += v * v } }
             }
         }
-        let dead = (0..<s).filter { k in !(0..<parts).contains { fired[$0 * s + k] } }.count
-        let n = Double(max(rows.count, 1))
-        let totalVariance = sumSq - sum.reduce(0) { $0 + $1 * $1 } / n
-        let mse = sse / n
-        return SAEEvaluation(loss: mse + Double(sae.config.l1Coefficient) * l1 / n, mse: mse,
-                             fve: totalVariance > 0 ? 1 - sse / totalVariance : 0,
-                             l0: Double((0..<parts).reduce(0) { $0 + active[$1] }) / n,
-                             deadFraction: Double(dead) / Double(s))
+        let variance = sumSq - sum.reduce(0) { $0 + $1 * $1 } / Double(max(rows.count, 1))
+        inputVariances[rows] = variance
+        return variance
     }
 
     /// Copies and normalises rows into a workspace's input.

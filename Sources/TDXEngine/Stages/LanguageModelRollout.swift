@@ -80,11 +80,15 @@ enum LanguageModelRollout {
     /// Only the last bits of an experiment's sums depend on its batch, and only where BLAS is not
     /// partition-invariant (`BLASRuntime.partitionInvariant`).
     static func closedLoopBatch(experiments n: Int, tokens: Int, config c: LlamaConfig) -> Int {
-        let perExperiment = max(1, c.blockCount * 2 * c.kvHeadCount * c.headDim * 4 * (tokens + tokens / 4))
+        let perExperiment = max(1, c.blockCount * 2 * c.kvHeadCount * c.headDim * 4 * cacheTokens(tokens))
         let cap = max(1, min(25, (3 << 30) / perExperiment))
         let batches = max(1, (n + cap - 1) / cap)
         return max(1, (n + batches - 1) / batches)
     }
+
+    /// The positions a closed loop's KV cache is sized for: one experiment's estimated length, +25 % for
+    /// experiments whose choices write longer labels.
+    static func cacheTokens(_ estimate: Int) -> Int { estimate + estimate / 4 }
 
     /// With `replay` (experiment → its intact record) every slot takes the intact run's action, so the same
     /// transcript is read again and only the model's probabilities at its choices are new.
@@ -135,9 +139,9 @@ enum LanguageModelRollout {
             var tracks = ids.map { _ in TokenTrack() }
             var fed = ids.map { _ in 0 }
             let caches = ids.map { _ in model.makeCache() }
-            // Room for the whole transcript (+25 %, as the batch size assumes) from the start: growing a cache
-            // copies it, on the main thread while the other cores wait.
-            for c in caches { c?.reserve(tokens: firstTokens + firstTokens / 4) }
+            // Room for the whole transcript (as the batch size assumes) from the start: growing a cache copies
+            // it, on the main thread while the other cores wait.
+            for c in caches { c?.reserve(tokens: cacheTokens(firstTokens)) }
             var steps: [[Step]] = ids.map { _ in [] }
             var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
