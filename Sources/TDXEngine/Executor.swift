@@ -142,14 +142,21 @@ public final class Executor: @unchecked Sendable {
             }
             precondition(outputs.count == locked.count, "stage body returned \(outputs.count) outputs for \(locked.count) stages")
             let seconds = Date().timeIntervalSince(started) / Double(locked.count)
+            // A group's members share its pass evenly, and each adds its own write: their logged spans are laid
+            // end to end from the group's start, so `tdx log` adds up to the group's time (with every member
+            // spanning from the start, 30 recorded layers summed to 15.5 passes).
+            var from = started
             for ((s, lock), output) in zip(locked, outputs) {
                 let meta = ArtifactMeta(key: s.key, kind: s.kind.rawValue, paramsJSON: Executor.paramsJSON(s, keys: keys),
                                         inputKeys: s.inputs.compactMap { keys[$0] }, producerVersion: s.codeVersion,
                                         computeSeconds: seconds)
+                let writing = Date()
                 try store.writeArtifact(meta, releasing: lock, replacing: forced.contains(s.id)) { try output.write(to: $0) }
                 try? store.remove(keys: store.keys(withPrefix: StageContext.partialPrefix(stageKey: s.key)))
+                let to = from.addingTimeInterval(seconds + Date().timeIntervalSince(writing))
                 try store.record(StageRecord(stage: s.id, kind: s.kind.rawValue, key: s.key, status: .ok, cacheHit: false,
-                                             reason: reasons[s.id], started: started, finished: Date()), run: runID)
+                                             reason: reasons[s.id], started: from, finished: to), run: runID)
+                from = to
                 out.computed.append(s.id)
                 display.finished(s.id, status: "done", seconds: seconds)
             }

@@ -157,6 +157,30 @@ final class ExecutorTests: XCTestCase {
     }
 }
 
+extension ExecutorTests {
+    /// The members of a group computed in one pass (`activations[L]`) log their share of it, so `tdx log`
+    /// adds up to the time the group took (each used to span from the group's start).
+    func testGroupMembersLogTheirShareOfThePass() throws {
+        let sb = try Sandbox()
+        let path = try sb.write(baseSpec)
+        let r = Frontend.check(path: path)
+        let spec = try XCTUnwrap(r.spec)
+        let engine = Engine(registry: TestStage.registry(milliseconds: 60))
+        let plan = try engine.plan(spec, specPath: path, store: try Store(path: sb.cache), options: Plan.Options(until: ["activations[1]", "activations[5]", "activations[9]"]))
+        _ = try engine.run(plan, spec: spec, specPath: path, storePath: sb.cache, options: Executor.Options(jobs: 1), io: quietIO)
+        let store = try Store(path: sb.cache)
+        let run = try XCTUnwrap(try store.runs().first)
+        let members = try store.stageRecords(run: run.id).filter { $0.stage.hasPrefix("activations[") }
+        XCTAssertEqual(members.count, 3)
+        let start = try XCTUnwrap(members.compactMap(\.started).min()), end = try XCTUnwrap(members.compactMap(\.finished).max())
+        let total = members.compactMap(\.seconds).reduce(0, +)
+        // The group slept 3 × 60 ms in one pass: the members' times add up to its span, each about a third.
+        XCTAssertEqual(total, end.timeIntervalSince(start), accuracy: 0.001)
+        XCTAssertGreaterThanOrEqual(total, 0.18)
+        for m in members { XCTAssertGreaterThanOrEqual(try XCTUnwrap(m.seconds), 0.06) }
+    }
+}
+
 final class SchedulerTests: XCTestCase {
     /// A group (`activations[L]`) is batched only within one variant: its members read the first's rollout
     /// and model, so the 2-seed layers ready at the same time come out as two batches.
