@@ -13,14 +13,32 @@ public struct ForwardRequest: Sendable, Codable {
     /// Per sequence, positions captured (empty: none).
     public var capturePositions: [[Int]]
     public var edits: [ResidualEdit]
+    /// Sequences whose new tokens skip the first blocks (in-process engine only): nil runs every block.
+    public var resume: Resume?
+    /// Runs blocks 0...b only, extending the caches in those blocks alone, and returns no logits (in-process
+    /// engine only): a prefix's lower blocks, computed once for sequences that later `resume` after b.
+    public var stopAfter: Int?
+
+    /// Sequences that enter after block `after` with a stream computed elsewhere (the lower blocks of a prefix
+    /// they share with another run): blocks 0...after are neither run for them nor read from or added to
+    /// their caches.
+    public struct Resume: Sendable, Codable {
+        public var after: Int
+        /// Per sequence: the residual stream after block `after` at its new tokens [count × d], or nil to run
+        /// every block.
+        public var streams: [[Float]?]
+        public init(after: Int, streams: [[Float]?]) { self.after = after; self.streams = streams }
+    }
 
     public init(sequences: [[Int]], logitPositions: [[Int]]? = nil, captureBlocks: [Int] = [],
-                capturePositions: [[Int]]? = nil, edits: [ResidualEdit] = []) {
+                capturePositions: [[Int]]? = nil, edits: [ResidualEdit] = [], resume: Resume? = nil, stopAfter: Int? = nil) {
         self.sequences = sequences
         self.logitPositions = logitPositions ?? sequences.map { _ in [-1] }
         self.captureBlocks = captureBlocks
         self.capturePositions = capturePositions ?? sequences.map { _ in [] }
         self.edits = edits
+        self.resume = resume
+        self.stopAfter = stopAfter
     }
 }
 
@@ -46,6 +64,23 @@ extension ForwardRequest {
                 e2.positions = e.positions.map { abs($0, s) }
                 return e2
             }
+        }
+        return r
+    }
+
+    /// The same request with its sequences in `order` (old indices, new order); edits name the new indices.
+    func reordered(_ order: [Int]) -> ForwardRequest {
+        var r = self
+        var moved = [Int](repeating: 0, count: order.count)
+        for (k, s) in order.enumerated() { moved[s] = k }
+        r.sequences = order.map { sequences[$0] }
+        r.logitPositions = order.map { logitPositions[$0] }
+        r.capturePositions = order.map { capturePositions[$0] }
+        if let streams = resume?.streams { r.resume?.streams = order.map { streams[$0] } }
+        r.edits = edits.map { e in
+            var e = e
+            e.sequences = e.sequences?.map { moved[$0] }
+            return e
         }
         return r
     }

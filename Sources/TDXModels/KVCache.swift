@@ -19,6 +19,20 @@ public final class KVCache: @unchecked Sendable {
         for l in keys.indices { keys[l].reserveCapacity(n); values[l].reserveCapacity(n) }
     }
 
+    /// Whether block `l` holds every cached position (a sequence that resumed after a block skipped it).
+    func holds(block l: Int) -> Bool { keys[l].count == count * config.kvHeadCount * config.headDim }
+
+    /// Takes `source`'s keys and values of blocks 0...b at its first `positions` positions, in place of what
+    /// this cache holds there: the lower blocks a resumed sequence skipped, once it leaves the shared prefix.
+    public func adopt(blocksThrough b: Int, from source: KVCache, positions: Int) {
+        let n = positions * config.kvHeadCount * config.headDim
+        precondition(positions <= source.count && source.keys[b].count >= n, "the source holds fewer positions")
+        for l in 0...b {
+            keys[l].removeAll(keepingCapacity: true); keys[l] += source.keys[l][0..<n]
+            values[l].removeAll(keepingCapacity: true); values[l] += source.values[l][0..<n]
+        }
+    }
+
     /// An independent copy (to branch several continuations from one prefix).
     public func copy() -> KVCache {
         let c = KVCache(config: config)

@@ -12,12 +12,31 @@ extension LanguageModel {
         }
         let r = request.resolved(prefix: caches.map { $0?.count ?? 0 })
         try validate(r, caches: caches)
+        // Resumed sequences go last, so the blocks they skip run over the first rows only.
+        if let streams = r.resume?.streams {
+            let order = streams.indices.filter { streams[$0] == nil } + streams.indices.filter { streams[$0] != nil }
+            if order != Array(streams.indices) {
+                let out = try pass(r.reordered(order), caches: order.map { caches[$0] })
+                var logits = out.logits, residuals = out.residuals
+                for (k, s) in order.enumerated() { logits[s] = out.logits[k]; residuals[s] = out.residuals[k] }
+                return ForwardResult(logits: logits, residuals: residuals)
+            }
+        }
+        return try pass(r, caches: caches)
+    }
+
+    /// The pass of a resolved, validated request whose resumed sequences (if any) come last.
+    private func pass(_ r: ForwardRequest, caches: [KVCache?]) throws -> ForwardResult {
         let c = config, W = weights
         let d = c.dModel, hd = c.headDim, H = c.headCount, KV = c.kvHeadCount, F = c.ffnDim
         let qkvDim = c.qkvDim, kvDim = KV * hd
         let S = r.sequences.count
         let rowStart = r.sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }   // [S + 1]
         let N = rowStart[S]
+        // Sequences 0..<active run every block; the rest enter after block `skip` with their given streams.
+        let skip = r.resume?.after ?? -1
+        let active = r.resume.map { $0.streams.firstIndex { $0 != nil } ?? S } ?? S
+        let NA = rowStart[active]
         let startPos = caches.map { $0?.count ?? 0 }
         let threads = Self.threads
         // The pass splits its own work over `threads` and runs BLAS single-threaded inside it: OpenBLAS's pool
@@ -28,7 +47,7 @@ extension LanguageModel {
 
         // x [N × d]: the residual stream of every new token of every sequence, back to back.
         var x = [Float](repeating: 0, count: N * d)
-        for s in 0..<S { for (i, t) in r.sequences[s].enumerated() {
+        for s in 0..<active { for (i, t) in r.sequences[s].enumerated() {
             let row = (rowStart[s] + i) * d
             for j in 0..<d { x[row + j] = W.embedding[t * d + j] }
         } }
@@ -50,54 +69,62 @@ extension LanguageModel {
 
         // Without logits or caches to fill, the pass stops after the last block anything reads.
         let needAll = caches.contains { $0 != nil } || r.logitPositions.contains { !$0.isEmpty }
-        let lastBlock = needAll ? c.blockCount - 1 : (r.captureBlocks + r.edits.map(\.block)).max() ?? -1
+        let lastBlock = r.stopAfter ?? (needAll ? c.blockCount - 1 : (r.captureBlocks + r.edits.map(\.block)).max() ?? -1)
         for l in 0..<(lastBlock + 1) {
             let B = W.blocks[l]
-            // Attention: h = norm(x); q|k|v = h·Wqkvᵀ; RoPE on q and k.
-            rmsNorm(x, B.attnNorm, rows: N, &h)
-            B.wqkv.apply(h, rows: N, &qkv)
-            qkv.withUnsafeMutableBufferPointer { q in
-                cosT.withUnsafeBufferPointer { cp in sinT.withUnsafeBufferPointer { sp in
-                    let qp = SendablePointer(q.baseAddress!)
-                    let cs = SendablePointer(UnsafeMutablePointer(mutating: cp.baseAddress!))
-                    let sn = SendablePointer(UnsafeMutablePointer(mutating: sp.baseAddress!))
-                    Kernels.parallelRows(N, parts: threads) { rows in
-                        for row in rows {
-                            Kernels.rope(qp.p + row * qkvDim, heads: H + KV, headDim: hd,
-                                         cos: cs.p + row * hd / 2, sin: sn.p + row * hd / 2)
+            // A block that resumed sequences skip runs over the others' rows (the first n) only.
+            let (n, seqs) = l <= skip ? (NA, active) : (N, S)
+            if n > 0 {
+                // Attention: h = norm(x); q|k|v = h·Wqkvᵀ; RoPE on q and k.
+                rmsNorm(x, B.attnNorm, rows: n, &h)
+                B.wqkv.apply(h, rows: n, &qkv)
+                qkv.withUnsafeMutableBufferPointer { q in
+                    cosT.withUnsafeBufferPointer { cp in sinT.withUnsafeBufferPointer { sp in
+                        let qp = SendablePointer(q.baseAddress!)
+                        let cs = SendablePointer(UnsafeMutablePointer(mutating: cp.baseAddress!))
+                        let sn = SendablePointer(UnsafeMutablePointer(mutating: sp.baseAddress!))
+                        Kernels.parallelRows(n, parts: threads) { rows in
+                            for row in rows {
+                                Kernels.rope(qp.p + row * qkvDim, heads: H + KV, headDim: hd,
+                                             cos: cs.p + row * hd / 2, sin: sn.p + row * hd / 2)
+                            }
                         }
+                    } }
+                }
+                // Keys/values of this block join each sequence's cache before any query reads them.
+                for s in 0..<seqs { if let cache = caches[s] {
+                    for i in 0..<r.sequences[s].count {
+                        let o = (rowStart[s] + i) * qkvDim
+                        cache.keys[l] += qkv[(o + H * hd)..<(o + H * hd + kvDim)]
+                        cache.values[l] += qkv[(o + H * hd + kvDim)..<(o + qkvDim)]
                     }
                 } }
+                attend(qkv: qkv, rowStart: Array(rowStart[0...seqs]), prefix: startPos, caches: caches, block: l, out: &att)
+                // x += att·Woᵀ
+                B.wo.apply(att, rows: n, &x, accumulate: true)
+                // MLP in row chunks: x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
+                rmsNorm(x, B.ffnNorm, rows: n, &h)
+                var r0 = 0
+                while r0 < n {
+                    let m = min(chunk, n - r0)
+                    h.withUnsafeBufferPointer { hp in
+                        B.wGateUp.apply(hp.baseAddress! + r0 * d, rows: m, &gu)
+                    }
+                    gu.withUnsafeBufferPointer { g in act.withUnsafeMutableBufferPointer { a in
+                        let gp = SendablePointer(UnsafeMutablePointer(mutating: g.baseAddress!)), ap = SendablePointer(a.baseAddress!)
+                        Kernels.parallelRows(m, parts: threads) { rows in
+                            Kernels.swigluSIMD(gp.p + rows.lowerBound * 2 * F, rows: rows.count, ffn: F, ap.p + rows.lowerBound * F)
+                        }
+                    } }
+                    x.withUnsafeMutableBufferPointer { xp in
+                        B.wDown.apply(act, rows: m, xp.baseAddress! + r0 * d, accumulate: true)
+                    }
+                    r0 += m
+                }
             }
-            // Keys/values of this block join each sequence's cache before any query reads them.
-            for s in 0..<S { if let cache = caches[s] {
-                for i in 0..<r.sequences[s].count {
-                    let o = (rowStart[s] + i) * qkvDim
-                    cache.keys[l] += qkv[(o + H * hd)..<(o + H * hd + kvDim)]
-                    cache.values[l] += qkv[(o + H * hd + kvDim)..<(o + qkvDim)]
-                }
-            } }
-            attend(qkv: qkv, rowStart: rowStart, prefix: startPos, caches: caches, block: l, out: &att)
-            // x += att·Woᵀ
-            B.wo.apply(att, rows: N, &x, accumulate: true)
-            // MLP in row chunks: x += (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
-            rmsNorm(x, B.ffnNorm, rows: N, &h)
-            var r0 = 0
-            while r0 < N {
-                let m = min(chunk, N - r0)
-                h.withUnsafeBufferPointer { hp in
-                    B.wGateUp.apply(hp.baseAddress! + r0 * d, rows: m, &gu)
-                }
-                gu.withUnsafeBufferPointer { g in act.withUnsafeMutableBufferPointer { a in
-                    let gp = SendablePointer(UnsafeMutablePointer(mutating: g.baseAddress!)), ap = SendablePointer(a.baseAddress!)
-                    Kernels.parallelRows(m, parts: threads) { rows in
-                        Kernels.swigluSIMD(gp.p + rows.lowerBound * 2 * F, rows: rows.count, ffn: F, ap.p + rows.lowerBound * F)
-                    }
-                } }
-                x.withUnsafeMutableBufferPointer { xp in
-                    B.wDown.apply(act, rows: m, xp.baseAddress! + r0 * d, accumulate: true)
-                }
-                r0 += m
+            // Resumed sequences join here with the stream they were given.
+            if l == skip, let streams = r.resume?.streams {
+                for s in active..<S { x.replaceSubrange((rowStart[s] * d)..<(rowStart[s + 1] * d), with: streams[s]!) }
             }
             // x is now the residual stream after block l.
             for e in r.edits where e.block == l {
@@ -116,6 +143,7 @@ extension LanguageModel {
         }
         if !needAll { return ForwardResult(logits: r.sequences.map { _ in [] }, residuals: residuals) }
         for (s, cache) in caches.enumerated() { cache?.count += r.sequences[s].count }
+        if r.stopAfter != nil { return ForwardResult(logits: r.sequences.map { _ in [] }, residuals: residuals) }
 
         // Logits only at requested rows, all sequences in one product (each call streams the whole
         // [V × d] matrix through memory): [M × V] = norm(x[rows])·Eᵀ.

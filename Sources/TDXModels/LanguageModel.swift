@@ -73,6 +73,51 @@ public final class LanguageModel: @unchecked Sendable {
                 }
             }
         }
+        try validateBlocks(r, caches: caches)
+    }
+
+    /// `stopAfter` and `resume`, and whether every cache holds each block the pass extends.
+    private func validateBlocks(_ r: ForwardRequest, caches: [KVCache?]) throws {
+        let c = config, n = r.sequences.count
+        func bad(_ m: String) -> ModelError { .badRequest(m) }
+        if let stop = r.stopAfter {
+            guard (0..<c.blockCount).contains(stop) else { throw bad("stopAfter block \(stop) is outside 0..<\(c.blockCount)") }
+            guard r.logitPositions.allSatisfy(\.isEmpty) else { throw bad("a pass that stops after block \(stop) has no logits to return") }
+            if let b = (r.captureBlocks + r.edits.map(\.block)).first(where: { $0 > stop }) {
+                throw bad("block \(b) is captured or edited but the pass stops after block \(stop)")
+            }
+        }
+        var resumed = Set<Int>()
+        if let res = r.resume {
+            guard (0..<c.blockCount).contains(res.after) else { throw bad("resume block \(res.after) is outside 0..<\(c.blockCount)") }
+            guard res.streams.count == n else { throw bad("resume has \(res.streams.count) streams for \(n) sequences") }
+            guard r.stopAfter == nil else { throw bad("a pass cannot both resume sequences and stop early") }
+            for (s, stream) in res.streams.enumerated() {
+                guard let stream else { continue }
+                guard stream.count == r.sequences[s].count * c.dModel else {
+                    throw bad("the resumed stream of sequence \(s) has \(stream.count) values; \(r.sequences[s].count) tokens × \(c.dModel) needed")
+                }
+                resumed.insert(s)
+            }
+            for e in r.edits where e.block < res.after {
+                if let s = (e.sequences ?? Array(0..<n)).first(where: resumed.contains) {
+                    throw bad("an edit at block \(e.block) names sequence \(s), which resumes after block \(res.after)")
+                }
+            }
+            for b in r.captureBlocks where b < res.after {
+                if let s = resumed.sorted().first(where: { !r.capturePositions[$0].isEmpty }) {
+                    throw bad("block \(b) is captured for sequence \(s), which resumes after block \(res.after)")
+                }
+            }
+        }
+        let last = r.stopAfter ?? c.blockCount - 1
+        for (s, cache) in caches.enumerated() {
+            guard let cache else { continue }
+            let first = resumed.contains(s) ? r.resume!.after + 1 : 0
+            if first <= last, let l = (first...last).first(where: { !cache.holds(block: $0) }) {
+                throw bad("the cache of sequence \(s) lacks block \(l)'s positions (a resumed sequence must adopt the blocks it skipped)")
+            }
+        }
     }
 }
 

@@ -372,6 +372,27 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(replayError([rollout.experiments[0]], experiments: [0, 1]),
                        "experiment 1 is not in the intact rollout, so it cannot be replayed")
         XCTAssertEqual(replayError([rollout.experiments[0]], experiments: [0]), "no error")
+
+        // Conditions that share the intact run's blocks 0–1 (`SharedLowerBlocks`) make the same choices with the
+        // same probabilities up to float rounding, both when the edit leaves the intact text alone (a zero
+        // vector) and when it moves the choices off it (a large one), where the caches adopt the shared blocks.
+        let model = try ctx.languageModel()
+        let shared = try SharedLowerBlocks(model: model, records: Array(rollout.experiments.prefix(2)), after: 1, checkCancelled: {})
+        var rng = SeededRNG(seed: 9)
+        for scale: Float in [0, 4] {
+            let v = (0..<model.config.dModel).map { _ in Float(rng.normal()) * scale }
+            let iv = LanguageModelRollout.Intervention(blocks: [(block: 2, operation: .add(v))], onlyEvents: false)
+            let plain = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, intervention: iv, experiments: [0, 1]).0
+            let fast = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, intervention: iv, experiments: [0, 1], shared: shared).0
+            for (a, b) in zip(plain.experiments, fast.experiments) {
+                XCTAssertEqual(a.transcript.text, b.transcript.text, "scale \(scale)")
+                for (ea, eb) in zip(a.transcript.events, b.transcript.events) {
+                    for (pa, pb) in zip(ea.probabilities ?? [], eb.probabilities ?? []) { XCTAssertEqual(pa, pb, accuracy: 1e-4) }
+                }
+            }
+            let left = zip(fast.experiments, rollout.experiments).contains { $0.transcript.text != $1.transcript.text }
+            XCTAssertEqual(left, scale > 0, "scale \(scale): whether a condition left the intact text")
+        }
     }
 
     /// A transcript longer than the model's context fails before the model reads any, naming the experiments,

@@ -1,12 +1,12 @@
 import XCTest
 @testable import TDXEngine
 
-final class IntactReplayMemoTests: XCTestCase {
+final class ProcessMemoTests: XCTestCase {
     /// An entry holding `floats` recorded floats.
-    private static func entry(_ floats: Int) -> IntactReplayMemo.Entry {
-        (RolloutData(task: "two_step", experiments: []),
-         CapturedActivations(blocks: [0], rows: ActivationRows(experiment: [], event: [], position: []),
-                             x: [[Float](repeating: 1, count: floats)]))
+    private static func entry(_ floats: Int) -> IntactReplay {
+        IntactReplay(data: RolloutData(task: "two_step", experiments: []),
+                     captured: CapturedActivations(blocks: [0], rows: ActivationRows(experiment: [], event: [], position: []),
+                                                   x: [[Float](repeating: 1, count: floats)]))
     }
 
     /// Past the byte budget the oldest replay is dropped (and computed again when asked for); the newest is

@@ -117,6 +117,68 @@ final class ForwardTests: XCTestCase {
         assertClose(early.residuals[0], full.residuals[0], 1e-6)
     }
 
+    /// A sequence that enters after block b with the stream a `stopAfter` pass computed gives what running
+    /// every block gives, placed anywhere in a batch; its cache skips blocks 0...b until it adopts them from
+    /// the shared pass's cache, after which it runs every block again.
+    func testResumedSequencesMatchFullPasses() throws {
+        let m = try Self.tiny()
+        let d = m.config.dModel, last = m.config.blockCount - 1, b = 0
+        let prefix = [5, 6, 7, 8, 9, 10], next = [11, 12, 13], other = [20, 21, 22, 23]
+        let refCache = KVCache(config: m.config)
+        _ = try m.forward(ForwardRequest(sequences: [prefix], logitPositions: [[]]), caches: [refCache])
+        let ref = try m.forward(ForwardRequest(sequences: [next], logitPositions: [[6, 7, 8]], captureBlocks: [b, last],
+                                               capturePositions: [[8]]), caches: [refCache])
+        // The shared lower blocks: one pass over the whole text that stops after block b.
+        let lower = KVCache(config: m.config)
+        let all = prefix + next
+        let low = try m.forward(ForwardRequest(sequences: [all], logitPositions: [[]], captureBlocks: [b],
+                                               capturePositions: [Array(all.indices)], stopAfter: b), caches: [lower])
+        XCTAssertEqual(lower.count, all.count)
+        XCTAssertTrue(lower.holds(block: b)); XCTAssertFalse(lower.holds(block: b + 1))
+        let stream = low.residuals[0]   // [all.count × d]
+        let cache = KVCache(config: m.config)
+        _ = try m.forward(ForwardRequest(sequences: [prefix], logitPositions: [[]],
+                                         resume: .init(after: b, streams: [Array(stream[0..<(prefix.count * d)])])), caches: [cache])
+        XCTAssertFalse(cache.holds(block: b)); XCTAssertTrue(cache.holds(block: last))
+        // Resumed first, an ordinary sequence second: the pass puts resumed sequences last and back.
+        let out = try m.forward(ForwardRequest(sequences: [next, other], logitPositions: [[6, 7, 8], [3]], captureBlocks: [b, last],
+                                               capturePositions: [[8], [3]],
+                                               resume: .init(after: b, streams: [Array(stream[(prefix.count * d)...]), nil])),
+                                caches: [cache, nil])
+        assertClose(out.logits[0], ref.logits[0], 1e-4, "resumed")
+        assertClose(out.residuals[0], ref.residuals[0], 1e-4)
+        let alone = try m.forward(ForwardRequest(sequences: [other], logitPositions: [[3]], captureBlocks: [b, last], capturePositions: [[3]]))
+        assertClose(out.logits[1], alone.logits[0], 1e-5, "ordinary")
+        assertClose(out.residuals[1], alone.residuals[0], 1e-5)
+        // Leaving the shared text: every block again, after adopting the lower blocks.
+        XCTAssertThrowsError(try m.forward(ForwardRequest(sequences: [[30]]), caches: [cache])) {
+            XCTAssertTrue("\($0)".contains("lacks block 0"), "\($0)")
+        }
+        cache.adopt(blocksThrough: b, from: lower, positions: cache.count)
+        let after = try m.forward(ForwardRequest(sequences: [[30]]), caches: [cache])
+        let refAfter = try m.forward(ForwardRequest(sequences: [[30]]), caches: [refCache])
+        assertClose(after.logits[0], refAfter.logits[0], 1e-4, "after adopting")
+    }
+
+    func testResumeAndStopAfterRequestsAreChecked() throws {
+        let m = try Self.tiny()
+        let d = m.config.dModel, seq = [1, 2, 3]
+        let stream = [Float](repeating: 0, count: seq.count * d), zero = [Float](repeating: 0, count: d)
+        let cases: [(ForwardRequest, String)] = [
+            (ForwardRequest(sequences: [seq], resume: .init(after: 0, streams: [Array(stream.dropLast())])), "tokens ×"),
+            (ForwardRequest(sequences: [seq], captureBlocks: [0], capturePositions: [[1]], resume: .init(after: 1, streams: [stream])),
+             "resumes after block 1"),
+            (ForwardRequest(sequences: [seq], edits: [ResidualEdit(block: 0, positions: [0], operation: .add(zero))],
+                            resume: .init(after: 1, streams: [stream])), "resumes after block 1"),
+            (ForwardRequest(sequences: [seq], stopAfter: 0), "no logits"),
+            (ForwardRequest(sequences: [seq], logitPositions: [[]], captureBlocks: [1], capturePositions: [[0]], stopAfter: 0),
+             "stops after block 0"),
+        ]
+        for (request, phrase) in cases {
+            XCTAssertThrowsError(try m.forward(request)) { XCTAssertTrue("\($0)".contains(phrase), "\($0)") }
+        }
+    }
+
     static func randomSAE(d: Int, latents: Int, seed: UInt64) -> SAEDictionary {
         var rng = SeededRNG(seed: seed)
         func r(_ n: Int, _ s: Float) -> [Float] { (0..<n).map { _ in Float(rng.normal()) * s } }

@@ -84,16 +84,21 @@ struct InterveneStage: StageBody {
         let recordBlocks = (isGraph ? blocks : []) + (downstreamAgent == nil ? [] : later)
         let capture = recordBlocks.isEmpty ? nil : RolloutCapture(blocks: recordBlocks)
         var captured: [String: CapturedActivations] = [:]
+        let shared = isTwoStep ? try Self.sharedLowerBlocks(ctx, intact: intactRun, after: blocks.min()!, seed: seed, experiments: experiments) : nil
         for (label, edits) in runs {
             try ctx.checkCancelled()
             ctx.progress.note("condition \(label)")
             let iv = LanguageModelRollout.Intervention(blocks: edits, onlyEvents: onlyEvents)
             let play = {
                 try self.rerun(task, seed: seed, intervention: iv, experiments: experiments, capture: capture,
-                               checkpoint: (replay ? "replay-" : "condition-") + label, ctx: ctx, replay: replay ? intactRun : nil)
+                               checkpoint: (replay ? "replay-" : "condition-") + label, ctx: ctx, replay: replay ? intactRun : nil,
+                               shared: shared)
             }
             let (data, rec) = replay && edits.isEmpty
-                ? try IntactReplayMemo.shared(ctx.services).value(try IntactReplayMemo.key(ctx, seed: seed, experiments: experiments, capture: capture), play)
+                ? try IntactReplayMemo.shared(ctx.services).value(try IntactReplayMemo.key(ctx, seed: seed, experiments: experiments, capture: capture)) {
+                    let (d, c) = try play()
+                    return IntactReplay(data: d, captured: c)
+                }.pair
                 : try play()
             conditions.append((label, data))
             captured[label] = rec
@@ -178,6 +183,22 @@ struct InterveneStage: StageBody {
         return out
     }
 
+    /// The intact run's blocks 0...after that the closed-loop conditions share (`SharedLowerBlocks`), from
+    /// memory when another intervention on the same experiments and block computed them; nil with a worker,
+    /// or when they would take more than 3 GiB.
+    static func sharedLowerBlocks(_ ctx: StageContext, intact: RolloutData, after: Int, seed: UInt64,
+                                  experiments: [Int]) throws -> SharedLowerBlocks? {
+        let model = try ctx.languageModel()
+        guard model.keepsCaches else { return nil }
+        let tokens = intact.experiments.reduce(0) { $0 + ($1.tokens?.ids.count ?? 0) }
+        guard SharedLowerBlocks.bytes(tokens: tokens, after: after, config: model.config) <= 3 << 30 else { return nil }
+        let key = try SharedLowerBlocksMemo.intactKey(ctx, seed: seed, experiments: experiments, extra: "lower-blocks-after=\(after)")
+        return try SharedLowerBlocksMemo.shared(ctx.services).value(key) {
+            ctx.progress.note("intact blocks 0–\(after), shared by every condition")
+            return try SharedLowerBlocks(model: model, records: intact.experiments, after: after, checkCancelled: { try ctx.checkCancelled() })
+        }
+    }
+
     /// Each latent's largest activation at a block over the rows its SAE was trained on (`clamp_max`).
     static func largestActivations(block b: Int, ctx: StageContext) throws -> [Float] {
         let sae = try ctx.sae("sae[\(b)]")
@@ -196,12 +217,13 @@ struct InterveneStage: StageBody {
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],
                capture: RolloutCapture?, checkpoint: String, ctx: StageContext,
-               replay: RolloutData? = nil) throws -> (RolloutData, CapturedActivations?) {
+               replay: RolloutData? = nil, shared: SharedLowerBlocks? = nil) throws -> (RolloutData, CapturedActivations?) {
         switch task.symbol("kind") {
         case "two_step":
             return try LanguageModelRollout.twoStep(SpecConfigs.twoStep(task), seed: seed, ctx: ctx, intervention: intervention,
                                                     experiments: experiments, capture: capture, checkpoint: checkpoint,
-                                                    replay: replay.map { Dictionary(uniqueKeysWithValues: $0.experiments.map { ($0.experiment, $0) }) })
+                                                    replay: replay.map { Dictionary(uniqueKeysWithValues: $0.experiments.map { ($0.experiment, $0) }) },
+                                                    shared: shared)
         case "grid_world":
             // The planner names the generating agent (it may not be the agent whose variable is edited).
             let name = task.symbol("generator")

@@ -91,10 +91,11 @@ enum LanguageModelRollout {
     static func cacheTokens(_ estimate: Int) -> Int { estimate + estimate / 4 }
 
     /// With `replay` (experiment → its intact record) every slot takes the intact run's action, so the same
-    /// transcript is read again and only the model's probabilities at its choices are new.
+    /// transcript is read again and only the model's probabilities at its choices are new. With `shared`, an
+    /// experiment skips the intact run's lower blocks while its text is the intact one.
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
                         experiments only: [Int]? = nil, capture: RolloutCapture? = nil, checkpoint: String? = nil,
-                        replay: [Int: ExperimentRecord]? = nil) throws -> (RolloutData, CapturedActivations?) {
+                        replay: [Int: ExperimentRecord]? = nil, shared: SharedLowerBlocks? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let d = model.config.dModel
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
@@ -142,6 +143,15 @@ enum LanguageModelRollout {
             // Room for the whole transcript (as the batch size assumes) from the start: growing a cache copies
             // it, on the main thread while the other cores wait.
             for c in caches { c?.reserve(tokens: cacheTokens(firstTokens)) }
+            // Whether experiment i's text is still the intact one, so its new tokens enter after the shared blocks.
+            var onIntact = ids.map { shared?.experiments[$0] != nil && model.keepsCaches }
+            // From its first token that differs (or before anything that reads its whole cache), an experiment
+            // takes the shared blocks into its cache and runs every block.
+            func leaveIntact(_ i: Int) {
+                guard onIntact[i], let shared, let x = shared.experiments[ids[i]], let cache = caches[i] else { return }
+                cache.adopt(blocksThrough: shared.after, from: x.cache, positions: fed[i])
+                onIntact[i] = false
+            }
             var steps: [[Step]] = ids.map { _ in [] }
             var recorders = ids.map { _ in RolloutCapture.Recorder(blocks: capture?.blocks.count ?? 0) }
             var slots: [ChoiceSlot?] = []
@@ -192,10 +202,19 @@ enum LanguageModelRollout {
                     capture?.pending(&recorders[i], transcript: envs[i].transcript, track: tracks[i],
                                      range: fed[i]..<tracks[i].ids.count) ?? []
                 }
+                let streams = query.enumerated().map { k, i -> [Float]? in
+                    guard onIntact[i], let shared else { return nil }
+                    // A multi-token answer is read from a copy of the whole cache.
+                    if answers[k].allSatisfy({ $0.count <= 1 }),
+                       let x = shared.stream(experiment: ids[i], ids: tracks[i].ids, range: fed[i]..<tracks[i].ids.count) { return x }
+                    leaveIntact(i)
+                    return nil
+                }
                 let request = ForwardRequest(sequences: query.enumerated().map { k, i in Array(tracks[i].ids[sent[k]...]) },
                                              logitPositions: query.map { [tracks[$0].ids.count - 1] },
                                              captureBlocks: capture?.blocks ?? [], capturePositions: targets.map { $0.map(\.position) },
-                                             edits: edits)
+                                             edits: edits,
+                                             resume: shared.flatMap { s in streams.contains { $0 != nil } ? .init(after: s.after, streams: streams) : nil })
                 let r = try model.forward(request, caches: query.map { caches[$0] })
                 for (k, i) in query.enumerated() {
                     capture?.store(r.residuals[k], targets: targets[k], d: d, into: &recorders[i])
@@ -222,6 +241,7 @@ enum LanguageModelRollout {
                 }
             }
             if let capture {
+                for i in ids.indices { leaveIntact(i) }
                 // The text after the last choice (the last reward) was never read: read it now, and re-read
                 // any transcript whose targets fell outside the passes that read them.
                 try recordTail(model, capture: capture, tracks: tracks, fed: fed, caches: caches,

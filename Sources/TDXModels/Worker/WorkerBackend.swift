@@ -104,6 +104,10 @@ public final class WorkerBackend: LanguageModelBackend, @unchecked Sendable {
             throw WorkerError(.unsupported("worker protocol v1 keeps no KV cache; pass caches nil and whole sequences"),
                               command: process.commandLine, op: op)
         }
+        if request.resume != nil || request.stopAfter != nil {
+            throw WorkerError(.unsupported("worker protocol v1 runs every block of every sequence; resume and stopAfter are the in-process engine's"),
+                              command: process.commandLine, op: op)
+        }
         let n = request.sequences.count
         guard request.logitPositions.count == n, request.capturePositions.count == n else {
             throw bad("per-sequence position lists must have one entry per sequence (\(n))")
