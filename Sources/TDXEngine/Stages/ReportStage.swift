@@ -1,6 +1,7 @@
 import Foundation
 import TDXCore
 import TDXLang
+import TDXNumerics
 import TDXPlan
 import TDXReport
 import TDXRL
@@ -9,7 +10,7 @@ import TDXRL
 /// the artifact's blobs; `tdx run` writes them to Results/<spec>/.
 struct ReportStage: StageBody {
     let kind = StageKind.report
-    let codeVersion = 8
+    let codeVersion = 9
 
     func run(_ group: [StageContext]) throws -> [StageOutput] {
         try group.map { ctx in try ReportBuilder(ctx: ctx).build() }
@@ -90,7 +91,8 @@ struct BehaviourSection {
         guard !v.isEmpty else { return (.nan, .nan, .nan) }
         let m = v.reduce(0, +) / Double(v.count)
         let sd = v.count > 1 ? (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot() : 0
-        let h = 1.96 * sd / Double(v.count).squareRoot()
+        // Student's t: the behaviour line averages as few as a handful of experiments.
+        let h = v.count > 1 ? StudentT.quantile(0.975, df: Double(v.count - 1)) * sd / Double(v.count).squareRoot() : 0
         return (m, m - h, m + h)
     }
 
