@@ -383,7 +383,7 @@ final class EndToEndTests: XCTestCase {
             let v = (0..<model.config.dModel).map { _ in Float(rng.normal()) * scale }
             let iv = LanguageModelRollout.Intervention(blocks: [(block: 2, operation: .add(v))], onlyEvents: false)
             let plain = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, intervention: iv, experiments: [0, 1]).0
-            let fast = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, intervention: iv, experiments: [0, 1], shared: shared).0
+            let fast = try LanguageModelRollout.twoStep(config, seed: 3, ctx: ctx, intervention: iv, experiments: [0, 1], shared: { shared }).0
             for (a, b) in zip(plain.experiments, fast.experiments) {
                 XCTAssertEqual(a.transcript.text, b.transcript.text, "scale \(scale)")
                 for (ea, eb) in zip(a.transcript.events, b.transcript.events) {

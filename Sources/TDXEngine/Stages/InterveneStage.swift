@@ -84,7 +84,7 @@ struct InterveneStage: StageBody {
         let recordBlocks = (isGraph ? blocks : []) + (downstreamAgent == nil ? [] : later)
         let capture = recordBlocks.isEmpty ? nil : RolloutCapture(blocks: recordBlocks)
         var captured: [String: CapturedActivations] = [:]
-        let shared = isTwoStep ? try Self.sharedLowerBlocks(ctx, intact: intactRun, after: blocks.min()!, seed: seed, experiments: experiments) : nil
+        let shared = { try Self.sharedLowerBlocks(ctx, intact: intactRun, after: blocks.min()!, seed: seed, experiments: experiments) }
         for (label, edits) in runs {
             try ctx.checkCancelled()
             ctx.progress.note("condition \(label)")
@@ -217,7 +217,7 @@ struct InterveneStage: StageBody {
 
     func rerun(_ task: Params, seed: UInt64, intervention: LanguageModelRollout.Intervention, experiments: [Int],
                capture: RolloutCapture?, checkpoint: String, ctx: StageContext,
-               replay: RolloutData? = nil, shared: SharedLowerBlocks? = nil) throws -> (RolloutData, CapturedActivations?) {
+               replay: RolloutData? = nil, shared: (() throws -> SharedLowerBlocks?)? = nil) throws -> (RolloutData, CapturedActivations?) {
         switch task.symbol("kind") {
         case "two_step":
             return try LanguageModelRollout.twoStep(SpecConfigs.twoStep(task), seed: seed, ctx: ctx, intervention: intervention,

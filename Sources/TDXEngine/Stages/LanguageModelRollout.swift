@@ -92,10 +92,11 @@ enum LanguageModelRollout {
 
     /// With `replay` (experiment → its intact record) every slot takes the intact run's action, so the same
     /// transcript is read again and only the model's probabilities at its choices are new. With `shared`, an
-    /// experiment skips the intact run's lower blocks while its text is the intact one.
+    /// experiment skips the intact run's lower blocks while its text is the intact one; they are asked for
+    /// when the first batch is played, so a run whose batches were all saved before a kill computes none.
     static func twoStep(_ config: TwoStepConfig, seed: UInt64, ctx: StageContext, intervention: Intervention? = nil,
                         experiments only: [Int]? = nil, capture: RolloutCapture? = nil, checkpoint: String? = nil,
-                        replay: [Int: ExperimentRecord]? = nil, shared: SharedLowerBlocks? = nil) throws -> (RolloutData, CapturedActivations?) {
+                        replay: [Int: ExperimentRecord]? = nil, shared: (() throws -> SharedLowerBlocks?)? = nil) throws -> (RolloutData, CapturedActivations?) {
         let model = try ctx.languageModel()
         let d = model.config.dModel
         let saver = checkpoint.map { RolloutCheckpoint(ctx: ctx, namespace: $0, blocks: capture?.blocks.count ?? 0) }
@@ -125,6 +126,7 @@ enum LanguageModelRollout {
             try ContextError.check(try (saver?.pending(all, batch: batch) ?? all).map { ($0, try estimatedTokens($0)) },
                                    model: model, task: "two_step", estimated: true)
         }
+        var lowerBlocks: SharedLowerBlocks??   // .none until a batch is played
         for first in stride(from: 0, to: all.count, by: batch) {
             let ids = Array(all[first..<min(first + batch, all.count)])
             if let (saved, savedRecorded) = try saver?.load(ids) {
@@ -133,6 +135,8 @@ enum LanguageModelRollout {
                 ctx.progress.update(records.count * config.episodes, of: all.count * config.episodes)
                 continue
             }
+            if lowerBlocks == nil { lowerBlocks = .some(try shared?()) }
+            let shared = lowerBlocks!
             var envs = ids.map { TwoStepEnvironment(config: config, experiment: $0, seed: seed) }
             let optionValues = envs.map(\.optionValues)
             let optimal = envs.map { $0.expectedValues(state: 0).max() ?? 0 }
